@@ -1,0 +1,121 @@
+"""Command line: ``lta-jax solve`` (the contract is documented in the README and in ``lta-jax solve --help``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import sys
+import time
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, help="Differentiable kinetic equations of low-scale leptogenesis (νMSM).")
+
+#: The documented default point: the paper's Fig. 18 point (a large-LTA point, kinetics.md V14), NH.
+DEFAULT_POINT = {
+    "M": 1.0, "delta_M": 1.26e-11, "im_omega": -0.14, "re_omega": "0.52pi", "delta": "1.30pi", "eta": "1.02pi",
+    "hierarchy": "NH", "T_end": 5.0,
+}
+CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
+             "source_term", "h_plus", "rate_scale", "thermo", "susceptibility", "json", "plot"}
+
+
+def _load_card(path: pathlib.Path) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+    if not path.is_file():
+        raise typer.BadParameter(f"card not found: {path}")
+    try:
+        card = tomllib.loads(path.read_text())
+    except Exception as err:  # tomllib.TOMLDecodeError
+        raise typer.BadParameter(f"malformed card {path}: {err}") from err
+    unknown = set(card) - CARD_KEYS
+    if unknown:
+        raise typer.BadParameter(f"unknown keys in card {path}: {sorted(unknown)}; allowed: {sorted(CARD_KEYS)}")
+    return card
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def solve(
+    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV]"),
+    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM)"),
+    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω"),
+    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad], or a multiple of π like 1.625pi"),
+    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi]"),
+    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi]"),
+    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="9-column rate table; default: provisional model"),
+    T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
+    T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
+    source_term: Optional[bool] = typer.Option(None, "--source-term/--no-source-term", help="S_eq (default off)"),
+    h_plus: Optional[bool] = typer.Option(None, "--h-plus/--no-h-plus", help="keep h̄+ (default on; paper §9)"),
+    rate_scale: Optional[float] = typer.Option(None, "--rate-scale", help="global rate scale κ (paper Fig. 18)"),
+    thermo: Optional[str] = typer.Option(None, "--thermo", help="table in the Laine–Meyer format"),
+    susceptibility: Optional[str] = typer.Option(None, "--susceptibility", help="susceptibility table"),
+    card: Optional[pathlib.Path] = typer.Option(None, "--card", help="TOML card with the same keys"),
+    json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write the results as JSON"),
+    plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="write a plot of the asymmetries (PNG)"),
+):
+    """Solve the 11 averaged kinetic equations for one point; print and optionally save Y_B, the LTA and more.
+
+    Without arguments: the paper's Fig.-18 point with the provisional rate model, plot written to lta_solve.png.
+    """
+    given = {k: v for k, v in dict(M=M, delta_M=delta_M, im_omega=im_omega, re_omega=re_omega, delta=delta, eta=eta,
+                                   hierarchy=hierarchy, rates=rates, T_start=T_start, T_end=T_end,
+                                   source_term=source_term, h_plus=h_plus, rate_scale=rate_scale, thermo=thermo,
+                                   susceptibility=susceptibility, json=json_path, plot=plot).items() if v is not None}
+    settings = dict(DEFAULT_POINT)
+    no_input = not given and card is None
+    if card is not None:
+        settings.update(_load_card(card))
+    settings.update(given)
+    if no_input and "plot" not in settings:
+        settings["plot"] = "lta_solve.png"
+
+    from . import api  # heavy imports after argument parsing
+
+    try:
+        run = api.prepare_run(settings)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    typer.echo(f"rates: {run.rates.description}", err=True)
+    t0 = time.perf_counter()
+    result = api.execute_run(run)
+    result["wall_time_s"] = time.perf_counter() - t0
+    text = json.dumps(result, indent=2, default=_json_default)
+    if settings.get("json"):
+        pathlib.Path(settings["json"]).write_text(text + "\n")
+    typer.echo(text)
+    if settings.get("plot") and result["status"] == "success":
+        api.write_plot(run, settings["plot"])
+        typer.echo(f"plot written to {settings['plot']}", err=True)
+    if result["status"] != "success":
+        typer.echo(f"error: the solve failed ({result['status']}); no observables reported", err=True)
+        raise typer.Exit(code=1)
+
+
+def _json_default(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+@app.command()
+def version():
+    """Print the package version."""
+    from importlib.metadata import version as _v
+
+    typer.echo(_v("lta-jax"))
+
+
+def main():  # pragma: no cover
+    sys.exit(app())

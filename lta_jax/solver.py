@@ -1,0 +1,276 @@
+"""Solve the averaged kinetic equations with diffrax (stiff, implicit, adaptive) — the package's main entry point.
+
+One code path serves a single solve, ``jax.vmap`` batches, ``jax.grad``/``jax.jacfwd`` and GPU: :func:`solve_arrays` is a
+pure function of array inputs; :func:`solve` validates concrete inputs first (clear errors before any compilation),
+then calls the compiled core and wraps the result in a :class:`Solution`.
+
+Numerics (toolchain.md, measured on this problem in ``benchmarks/``):
+* Kvaerno5 + PID controller (pcoeff 0.3, icoeff 0.4), float64;
+* the released diffrax VeryChord root finder reports a slowly converging Newton iteration as divergence and rejects
+  the step; :class:`ContractionChord` reports divergence only when the contraction rate really diverges;
+* per-component absolute tolerances: asymmetries (~1e-10) sit next to Y+ ~ 1e-3.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+from diffrax._root_finder._verychord import _converged, _diverged, _small
+from jaxtyping import Array, Float
+
+from . import constants as c
+from .kinetics import KineticOptions, KineticSystem, initial_state, kinetic_rhs
+from .parameters import ModelParameters, validate_parameters
+from .rates import RateModel
+from .susceptibility import Susceptibility, in_house_susceptibility
+from .thermodynamics import Thermodynamics, in_house_thermodynamics
+
+
+class ContractionChord(diffrax.VeryChord):
+    """VeryChord whose Newton iteration fails only when the contraction rate diverges (toolchain.md §1).
+
+    Terminates when the update is small, has converged, or diverges (after ≥ 2 iterations) and reports
+    ``nonlinear_divergence`` only for a diverging, non-small update (the fix merged upstream in optimistix PR #230 /
+    diffrax PR #754, not yet released for diffrax 0.7.2).
+    """
+
+    def terminate(self, fn, y, args, options, state, tags):
+        del fn, y, args, options, tags
+        at_least_two = state.step >= 2
+        rate = state.diffsize / state.diffsize_prev
+        factor = state.diffsize * rate / (1 - rate)
+        small = _small(state.diffsize)
+        diverged = _diverged(rate)
+        converged = _converged(factor, self.kappa)
+        terminate = at_least_two & (small | diverged | converged)
+        terminate_result = optx.RESULTS.where(
+            at_least_two & jnp.invert(small) & diverged, optx.RESULTS.nonlinear_divergence, optx.RESULTS.successful
+        )
+        linsolve_fail = state.result != optx.RESULTS.successful
+        result = optx.RESULTS.where(linsolve_fail, state.result, terminate_result)
+        return linsolve_fail | terminate, result
+
+
+def default_solver() -> diffrax.AbstractSolver:
+    """Kvaerno5 with :class:`ContractionChord` taking its tolerances from the step-size controller."""
+    return diffrax.Kvaerno5(root_finder=diffrax.with_stepsize_controller_tols(ContractionChord)())
+
+
+class SolverOptions(eqx.Module):
+    """Numerical options of a solve (all static: changing them recompiles).
+
+    Attributes:
+        rtol: relative tolerance of the PID controller.
+        atol_density: absolute tolerance of the Y+ components (Y_eq ~ 2e-3).
+        atol_asymmetry: absolute tolerance of Y_Δα and Y− (asymmetries ~1e-10; 1e-20 keeps control relative).
+        n_save: number of saved points, uniform in z = ln(M/T) between T_start and T_end.
+        max_steps: step limit; exceeding it is reported as a failed solve (never a truncated result).
+        pcoeff, icoeff: PID coefficients.
+        solver: a diffrax solver object (default :func:`default_solver`).
+        adjoint: diffrax adjoint (``RecursiveCheckpointAdjoint`` for reverse mode, ``ForwardMode`` for jacfwd).
+    """
+
+    rtol: float = 1e-8
+    atol_density: float = 1e-13
+    atol_asymmetry: float = 1e-20
+    n_save: int = 1000
+    max_steps: int = 100_000
+    pcoeff: float = 0.3
+    icoeff: float = 0.4
+    solver: Any = eqx.field(default_factory=default_solver)
+    adjoint: Any = eqx.field(default_factory=diffrax.RecursiveCheckpointAdjoint)
+
+    def atol(self) -> Float[Array, "11"]:
+        a, d = self.atol_asymmetry, self.atol_density
+        return jnp.array([a, a, a, d, d, d, d, a, a, a, a])
+
+
+#: Temperatures of the sphaleron-rate post-processing window (kinetics.md §5: start ≈160 GeV, end ≈110 GeV).
+SPHALERON_WINDOW = (160.0, 110.0)
+N_SPHALERON_POINTS = 121
+
+
+class RawSolution(eqx.Module):
+    """Arrays returned by the compiled core (batchable)."""
+
+    z: Float[Array, "n"]
+    states: Float[Array, "n 11"]
+    z_sph: Float[Array, ""]
+    state_sph: Float[Array, "11"]
+    z_window: Float[Array, "m"]
+    states_window: Float[Array, "m 11"]
+    result: Any
+    num_steps: Array
+    num_accepted_steps: Array
+    num_rejected_steps: Array
+
+
+def default_start_temperature(params: ModelParameters) -> float:
+    """T0 = max(10³ GeV, 10 T_osc(ΔM)), T_osc = (M ΔM M0/3)^{1/3} with M0 ≈ 7.1e17 GeV (kinetics.md §2.5)."""
+    m0 = 7.1e17
+    t_osc = (float(params.mass) * float(params.delta_mass) * m0 / 3) ** (1 / 3)
+    return max(1e3, 10 * t_osc)
+
+
+def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
+                 solver_options: SolverOptions = SolverOptions()) -> RawSolution:
+    """Pure, traceable solve from ``t_start`` down to ``t_end`` [GeV]; no validation (use :func:`solve`).
+
+    ``y0`` defaults to :func:`lta_jax.kinetics.initial_state`. Saves ``n_save`` points uniform in z, the state at
+    T_sph = 131.7 GeV and a fine grid in the sphaleron window 160–110 GeV (clipped to the integration range).
+    """
+    mass = system.params.mass
+    t_start = jnp.asarray(t_start, dtype=float)
+    t_end = jnp.asarray(t_end, dtype=float)
+    z0, z1 = jnp.log(mass / t_start), jnp.log(mass / t_end)
+    if y0 is None:
+        y0 = initial_state(system, t_start)
+    n = solver_options.n_save
+    z_main = jnp.linspace(z0, z1, n)
+    z_sph = jnp.clip(jnp.log(mass / c.T_SPHALERON), z0, z1)
+    hi, lo = SPHALERON_WINDOW
+    z_window = jnp.clip(jnp.linspace(jnp.log(mass / hi), jnp.log(mass / lo), N_SPHALERON_POINTS), z0, z1)
+    z_all = jnp.concatenate([z_main, z_sph[None], z_window])
+    order = jnp.argsort(z_all)
+    inverse = jnp.argsort(order)
+
+    controller = diffrax.PIDController(rtol=solver_options.rtol, atol=solver_options.atol(),
+                                       pcoeff=solver_options.pcoeff, icoeff=solver_options.icoeff)
+    sol = diffrax.diffeqsolve(
+        diffrax.ODETerm(kinetic_rhs),
+        solver_options.solver,
+        t0=z0,
+        t1=z1,
+        dt0=None,
+        y0=y0,
+        args=system,
+        saveat=diffrax.SaveAt(ts=z_all[order]),
+        stepsize_controller=controller,
+        max_steps=solver_options.max_steps,
+        adjoint=solver_options.adjoint,
+        throw=False,
+    )
+    ys = sol.ys[inverse]
+    return RawSolution(
+        z=z_main, states=ys[:n], z_sph=z_sph, state_sph=ys[n], z_window=z_window, states_window=ys[n + 1:],
+        result=sol.result, num_steps=sol.stats["num_steps"], num_accepted_steps=sol.stats["num_accepted_steps"],
+        num_rejected_steps=sol.stats["num_rejected_steps"],
+    )
+
+
+_solve_compiled = eqx.filter_jit(solve_arrays)
+
+
+class Solution(eqx.Module):
+    """Result of :func:`solve`: the trajectory, diffrax status and the set-up that produced it.
+
+    Observables are in :mod:`lta_jax.observables` (``summary(solution)`` gives the usual numbers).
+    """
+
+    system: KineticSystem
+    raw: RawSolution
+    t_start: float
+    t_end: float
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """Saved temperatures [GeV], descending."""
+        return np.asarray(self.system.params.mass * np.exp(-np.asarray(self.raw.z)))
+
+    @property
+    def states(self) -> np.ndarray:
+        """Saved 11-vectors, shape (n_save, 11) (column order of :data:`lta_jax.kinetics.STATE_LABELS`)."""
+        return np.asarray(self.raw.states)
+
+    @property
+    def succeeded(self) -> bool:
+        return bool(self.raw.result == diffrax.RESULTS.successful)
+
+    @property
+    def status(self) -> str:
+        """"success" or the diffrax result message."""
+        return "success" if self.succeeded else _result_message(self.raw.result)
+
+
+def _result_message(result) -> str:
+    for name in ("max_steps_reached", "singular", "breakdown", "dt_min_reached", "event_occurred",
+                 "nonlinear_max_steps_reached", "nonlinear_divergence", "internal_error"):
+        member = getattr(diffrax.RESULTS, name, None)
+        if member is not None and bool(result == member):
+            return name
+    return "failed"
+
+
+class SolveError(RuntimeError):
+    """A solve that did not succeed (the diffrax result is in the message and in ``.status``)."""
+
+    def __init__(self, status: str, detail: str = ""):
+        super().__init__(f"kinetic solve failed: diffrax result '{status}'{': ' + detail if detail else ''}")
+        self.status = status
+
+
+def check_temperatures(t_start: float, t_end: float) -> None:
+    for name, value in (("T_start", t_start), ("T_end", t_end)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive finite temperature in GeV, got {value!r}")
+    if t_end >= t_start:
+        raise ValueError(f"T_end = {t_end:g} GeV must be below T_start = {t_start:g} GeV (the universe cools)")
+
+
+def solve(
+    params: ModelParameters,
+    rates: RateModel,
+    *,
+    t_start: float | None = None,
+    t_end: float = 5.0,
+    thermo: Thermodynamics | None = None,
+    susceptibility: Susceptibility | None = None,
+    options: KineticOptions | None = None,
+    solver_options: SolverOptions | None = None,
+    y0=None,
+    raise_on_failure: bool = False,
+) -> Solution:
+    """Solve the 11 averaged kinetic equations for one parameter point (kinetics.md §2).
+
+    Args:
+        params: the model point (:class:`lta_jax.ModelParameters`).
+        rates: a rate model (e.g. :class:`lta_jax.rates.TabulatedRates`).
+        t_start: initial temperature [GeV]; default max(10³ GeV, 10 T_osc) (kinetics.md §2.5).
+        t_end: final temperature [GeV] (default 5 GeV).
+        thermo, susceptibility: defaults are the in-house models.
+        options: physics switches (:class:`lta_jax.kinetics.KineticOptions`).
+        solver_options: numerics (:class:`SolverOptions`).
+        y0: initial 11-vector (default: no HNLs, no asymmetries).
+        raise_on_failure: raise :class:`SolveError` instead of returning a solution whose ``status`` is not success.
+
+    Inputs are validated before compilation; a failed integration is reported by ``Solution.status`` (and never as
+    numbers: :func:`lta_jax.observables.summary` returns NaN observables for it).
+    """
+    validate_parameters(params)
+    if t_start is None:
+        t_start = default_start_temperature(params)
+    t_start, t_end = float(t_start), float(t_end)
+    check_temperatures(t_start, t_end)
+    thermo = in_house_thermodynamics() if thermo is None else thermo
+    susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
+    solver_options = SolverOptions() if solver_options is None else solver_options
+    rates.check_range(t_end, t_start, float(params.mass))
+    thermo.check_range(t_end, t_start)
+    susceptibility.check_range(t_end, t_start)
+    if y0 is not None:
+        y0 = jnp.asarray(y0, dtype=float)
+        if y0.shape != (11,) or not bool(jnp.all(jnp.isfinite(y0))):
+            raise ValueError(f"initial state must be 11 finite numbers, got shape {y0.shape}")
+    system = KineticSystem(params, rates, thermo, susceptibility, options)
+    raw = _solve_compiled(system, jnp.asarray(t_start), jnp.asarray(t_end), y0, solver_options)
+    solution = Solution(system=system, raw=raw, t_start=t_start, t_end=t_end)
+    if raise_on_failure and not solution.succeeded:
+        raise SolveError(solution.status, f"after {int(raw.num_steps)} steps")
+    return solution

@@ -78,12 +78,18 @@ def max_abs_electron_asymmetry(temperatures, states, t_max: float | None = c.T_S
     return float(y_e[idx]), float(t[idx])
 
 
-def soft_max_abs(values, sharpness: float = 50.0):
-    """Smooth surrogate of max |values| for differentiation: (1/k) log Σ exp(k |v|/m) · m with m = max |v| (log-sum-exp
-    relative to the exact maximum; k sets how closely it follows the exact maximum, error ≤ m ln(n)/k)."""
+def soft_max_abs(values, power: float = 64.0):
+    """Smooth surrogate of max |v| for differentiation: the p-norm ‖v‖_p = (Σ |v_i|^p)^{1/p}, computed in log space.
+
+    It is ≥ max |v| and ≤ n^{1/p} max |v|; for a smooth peak spread over w saved points it is ≈ w^{1/p} max |v| (w = 50,
+    p = 64: +6 %). Unlike a log-sum-exp normalised by the (non-differentiable) maximum, its derivative is the exact
+    derivative of the function it returns.
+    """
     a = jnp.abs(values)
-    m = jax.lax.stop_gradient(jnp.max(a)) + 1e-300
-    return m * jax.nn.logsumexp(sharpness * a / m) / sharpness
+    positive = a > 0
+    log_a = jnp.log(jnp.where(positive, a, 1.0))  # double-where: no NaN gradient from log(0)
+    log_a = jnp.where(positive, log_a, -jnp.inf)
+    return jnp.exp(jax.nn.logsumexp(power * log_a) / power)
 
 
 def summary(solution: Solution) -> dict:

@@ -110,6 +110,52 @@ def _json_default(value):
 
 
 @app.command()
+def optimise(
+    objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|) or max-ye (max |Y_Δe|, T ≤ T_sph)"),
+    M: float = typer.Option(1.0, "--M", help="HNL mass [GeV] (starting value with --free-M)"),
+    free_M: bool = typer.Option(False, "--free-M", help="optimise M as well (within 0.1–30 GeV)"),
+    hierarchy: str = typer.Option("NH", "--hierarchy", help="NH or IH"),
+    bau_target: float = typer.Option(8.7e-11, "--bau-target", help="required Y_B"),
+    bau_tolerance: float = typer.Option(0.1, "--bau-tolerance", help="relative band around the target"),
+    starts: int = typer.Option(4, "--starts", help="number of Sobol starts in the large-LTA box"),
+    steps: int = typer.Option(30, "--steps", help="Adam steps per start"),
+    learning_rate: float = typer.Option(0.05, "--learning-rate"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="9-column rate table; default: provisional model"),
+    T_end: float = typer.Option(5.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
+    seed: int = typer.Option(0, "--seed"),
+    json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
+    plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of objective and Y_B per step"),
+):
+    """Maximise the LTA or max |Y_e| with gradients (Adam, forward-mode derivatives) under the BAU constraint."""
+    from . import optimise as opt
+    from .parameters import check_hierarchy
+    from .provisional_rates import ProvisionalRates
+    from .rates import TabulatedRates
+
+    try:
+        check_hierarchy(hierarchy.upper())
+        if objective not in opt.OBJECTIVES:
+            raise ValueError(f"objective must be one of {opt.OBJECTIVES}, got {objective!r}")
+        rate_model = ProvisionalRates() if rates in (None, "", "provisional") else TabulatedRates.from_file(rates)
+        result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, hierarchy=hierarchy.upper(),
+                              bau_target=bau_target, bau_tolerance=bau_tolerance, starts=starts, steps=steps,
+                              learning_rate=learning_rate, seed=seed, t_end=T_end)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    out = result.to_json()
+    out["settings"] = {"objective": objective, "M": M, "free_M": free_M, "hierarchy": hierarchy.upper(),
+                       "bau_target": bau_target, "bau_tolerance": bau_tolerance, "starts": starts, "steps": steps,
+                       "learning_rate": learning_rate, "T_end": T_end, "seed": seed,
+                       "rates": rate_model.description}
+    if json_path:
+        json_path.write_text(json.dumps(out, indent=2, default=_json_default) + "\n")
+    if plot:
+        opt.plot_history(result, plot, objective, bau_target, bau_tolerance)
+    summary_out = {k: v for k, v in out.items() if k != "history"}
+    typer.echo(json.dumps(summary_out, indent=2, default=_json_default))
+
+
+@app.command()
 def version():
     """Print the package version."""
     from importlib.metadata import version as _v

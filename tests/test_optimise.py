@@ -1,0 +1,57 @@
+"""Gradient-based optimisation under the BAU constraint (issue 4): mechanics, bookkeeping, CLI contract."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lta_jax.cli import app
+from lta_jax.optimise import LARGE_LTA_BOX, optimise, starting_points
+from lta_jax.provisional_rates import ProvisionalRates
+
+
+def test_starting_points_inside_box():
+    u = starting_points(16, sampler="sobol", seed=3)
+    assert u.shape == (16, 5)
+    for j, (lo, hi) in enumerate(LARGE_LTA_BOX.values()):
+        assert np.all((u[:, j] >= lo) & (u[:, j] <= hi))
+    assert starting_points(4, sampler="random", free_mass=True).shape == (4, 6)
+    with pytest.raises(ValueError, match="sampler"):
+        starting_points(2, sampler="grid")
+
+
+def test_optimiser_moves_towards_the_bau_band():
+    """Far outside the band the penalty dominates: the constraint violation must shrink along the run."""
+    res = optimise(ProvisionalRates(), objective="lta", mass=1.0, starts=1, steps=4, t_end=50.0, progress=False,
+                   learning_rate=0.05, seed=0)
+    assert res.solves == 4 and res.gradient_evaluations == 4 and len(res.history) == 4
+    viol = [abs(h["Y_B"] / 8.7e-11 - 1) for h in res.history]
+    assert all(math.isfinite(v) for v in viol)
+    assert min(viol[1:]) < viol[0]
+    assert res.best["status"] == "success"
+
+
+def test_optimiser_rejects_bad_settings():
+    with pytest.raises(ValueError, match="objective"):
+        optimise(ProvisionalRates(), objective="bau", progress=False)
+    with pytest.raises(ValueError, match="bau_tolerance"):
+        optimise(ProvisionalRates(), bau_tolerance=0.0, progress=False)
+    with pytest.raises(ValueError, match="provisional"):  # T_end below the rate model's range
+        optimise(ProvisionalRates(), t_end=1.0, progress=False)
+
+
+def test_optimise_cli(tmp_path):
+    out = tmp_path / "opt.json"
+    png = tmp_path / "opt.png"
+    result = CliRunner().invoke(app, ["optimise", "--objective", "max-ye", "--M", "1.0", "--starts", "1", "--steps",
+                                      "2", "--T-end", "50", "--json", str(out), "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    for key in ("best", "solves", "gradient_evaluations", "history", "settings"):
+        assert key in data
+    assert len(data["history"]) == 2 and data["settings"]["objective"] == "max-ye"
+    assert png.stat().st_size > 5000
+    bad = CliRunner().invoke(app, ["optimise", "--objective", "nope"])
+    assert bad.exit_code == 2

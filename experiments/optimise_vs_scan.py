@@ -1,0 +1,184 @@
+"""Experiment: gradient-based optimisation vs random scanning of the "large LTA" box under the BAU constraint.
+
+For each mass (NH): run the optimiser (multi-start Adam, forward-mode gradients), count its cost in solves using the
+cost of one value+gradient measured in this run relative to one plain solve, then run a random scan of the same box
+with the same number of solves and one with ``--scan-multiplier`` (default 20) times that budget. Report the best
+feasible LTA (|Y_B/8.7e-11 − 1| ≤ tolerance) of each. Finally map ∂Y_L/∂log10ΔM and ∂Y_L/∂Re ω on a small grid around
+the optimiser's best point.
+
+Writes ``<out>/optimise_vs_scan.json`` and ``<out>/optimise_vs_scan.png``.
+
+    python experiments/optimise_vs_scan.py --masses 1 2 5 --starts 4 --steps 30            # full study
+    python experiments/optimise_vs_scan.py --masses 1 --starts 2 --steps 10 --scan-multiplier 5 --map-size 3  # reduced
+
+Rates: the provisional model (the package's computed rates are a separate issue); results are about the optimiser,
+not physics predictions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pathlib
+import statistics
+import time
+
+import jax.numpy as jnp
+import numpy as np
+
+import lta_jax  # noqa: F401
+from lta_jax import constants as c
+from lta_jax.gradients import _values, _values_and_jac_forward, make_observable_map
+from lta_jax.optimise import LARGE_LTA_BOX, OPTIMISATION_SOLVER, optimise
+from lta_jax.parameters import ModelParameters
+from lta_jax.provisional_rates import ProvisionalRates
+
+
+def random_scan(fn, mass, n, seed, tol, progress_label):
+    from rich.progress import Progress
+
+    rng = np.random.default_rng(seed)
+    lo = np.array([v[0] for v in LARGE_LTA_BOX.values()])
+    hi = np.array([v[1] for v in LARGE_LTA_BOX.values()])
+    best, rows = None, 0
+    with Progress() as bar:
+        task = bar.add_task(progress_label, total=n)
+        for _ in range(n):
+            u = lo + (hi - lo) * rng.random(5)
+            obs = np.asarray(_values(fn, jnp.asarray(np.r_[mass, u])))
+            rows += 1
+            bar.advance(task)
+            if not np.all(np.isfinite(obs)):
+                continue
+            if abs(obs[0] / c.Y_B_OBSERVED - 1) <= tol:
+                if best is None or abs(obs[1]) > best["objective"]:
+                    best = {"objective": float(abs(obs[1])), "Y_B": float(obs[0]), "u": u.tolist()}
+    return {"solves": rows, "best": best}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--masses", type=float, nargs="+", default=[1.0, 2.0, 5.0])
+    ap.add_argument("--starts", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--scan-multiplier", type=float, default=20.0)
+    ap.add_argument("--bau-tolerance", type=float, default=0.1)
+    ap.add_argument("--t-end", type=float, default=10.0)
+    ap.add_argument("--map-size", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="results/optimise_vs_scan")
+    args = ap.parse_args()
+    out_dir = pathlib.Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rates = ProvisionalRates()
+    table = {"settings": vars(args), "rates": rates.description, "masses": {}}
+
+    for mass in args.masses:
+        ref = ModelParameters(mass, 1e-11, 0.0, math.pi / 2, math.pi, math.pi)
+        fn = make_observable_map(ref, rates, t_start=1e3, t_end=args.t_end, solver_options=OPTIMISATION_SOLVER)
+        theta0 = jnp.asarray([mass, -11.0, 0.0, math.pi / 2, math.pi, math.pi])
+        _values(fn, theta0).block_until_ready()
+        _values_and_jac_forward(fn, theta0)[1].block_until_ready()
+        t_solve, t_grad = [], []
+        for k in range(3):
+            th = theta0.at[1].add(0.1 * k)
+            t0 = time.perf_counter()
+            _values(fn, th).block_until_ready()
+            t_solve.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            _values_and_jac_forward(fn, th)[1].block_until_ready()
+            t_grad.append(time.perf_counter() - t0)
+        cost_ratio = statistics.median(t_grad) / statistics.median(t_solve)
+
+        res = optimise(rates, objective="lta", mass=mass, starts=args.starts, steps=args.steps, t_end=args.t_end,
+                       bau_tolerance=args.bau_tolerance, seed=args.seed)
+        budget = int(math.ceil(res.gradient_evaluations * cost_ratio))
+        equal = random_scan(fn, mass, budget, args.seed + 1, args.bau_tolerance, f"scan ×1, M={mass}")
+        large = random_scan(fn, mass, int(budget * args.scan_multiplier), args.seed + 2, args.bau_tolerance,
+                            f"scan ×{args.scan_multiplier:g}, M={mass}")
+
+        # Derivative maps around the optimiser's best point.
+        b = res.best
+        maps = None
+        if b.get("status") == "success":
+            n = args.map_size
+            d_logdm = np.linspace(-0.2, 0.2, n)
+            d_re = np.linspace(-0.05, 0.05, n)
+            grid_dm = np.zeros((n, n))
+            grid_re = np.zeros((n, n))
+            for i, a in enumerate(d_logdm):
+                for j, r in enumerate(d_re):
+                    th = jnp.asarray([mass, math.log10(b["delta_M"]) + a, b["im_omega"], b["re_omega"] + r,
+                                      b["delta"], b["eta"]])
+                    _, jac = _values_and_jac_forward(fn, th)
+                    jac = np.asarray(jac)
+                    grid_dm[i, j] = jac[1, 1] / (math.log(10) * 10 ** float(th[1]))  # ∂Y_L/∂ΔM
+                    grid_re[i, j] = jac[1, 3]
+            maps = {"log10_delta_M_offsets": d_logdm.tolist(), "re_omega_offsets": d_re.tolist(),
+                    "dYL_dDeltaM": grid_dm.tolist(), "dYL_dReOmega": grid_re.tolist()}
+
+        table["masses"][str(mass)] = {
+            "cost_value_and_gradient_over_solve": cost_ratio,
+            "median_solve_s": statistics.median(t_solve), "median_value_and_gradient_s": statistics.median(t_grad),
+            "optimiser": {"gradient_evaluations": res.gradient_evaluations, "solve_equivalents": budget,
+                          "best": res.best, "feasible_found": bool(res.best.get("feasible"))},
+            "random_scan_equal_budget": equal,
+            f"random_scan_{args.scan_multiplier:g}x_budget": large,
+            "derivative_maps": maps,
+            "optimiser_history": res.history,
+        }
+        print(json.dumps({k: v for k, v in table["masses"][str(mass)].items()
+                          if k not in ("optimiser_history", "derivative_maps")}, indent=1, default=str))
+
+    (out_dir / "optimise_vs_scan.json").write_text(json.dumps(table, indent=1, default=str))
+    plot(table, out_dir / "optimise_vs_scan.png", args.scan_multiplier)
+    print(f"written {out_dir}")
+
+
+def plot(table, path, multiplier):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    masses = list(table["masses"])
+    n_maps = sum(1 for m in masses if table["masses"][m]["derivative_maps"])
+    fig, axes = plt.subplots(1, 1 + 2 * n_maps, figsize=(5 + 8 * n_maps, 4))
+    axes = np.atleast_1d(axes)
+    labels = ["optimiser", "scan ×1", f"scan ×{multiplier:g}"]
+    keys = [None, "random_scan_equal_budget", f"random_scan_{multiplier:g}x_budget"]
+    width = 0.25
+    for k, (label, key) in enumerate(zip(labels, keys)):
+        vals = []
+        for m in masses:
+            entry = table["masses"][m]
+            best = entry["optimiser"]["best"] if key is None else entry[key]["best"]
+            ok = best is not None and (key is not None or best.get("feasible"))
+            vals.append(best["objective"] if ok else np.nan)
+        axes[0].bar(np.arange(len(masses)) + (k - 1) * width, vals, width, label=label)
+    axes[0].set_yscale("log")
+    axes[0].set_xticks(range(len(masses)), [f"M = {m} GeV" for m in masses])
+    axes[0].set_ylabel("best feasible |Y_L(T_end)|")
+    axes[0].legend(fontsize=8)
+    i = 1
+    for m in masses:
+        maps = table["masses"][m]["derivative_maps"]
+        if not maps:
+            continue
+        for name in ("dYL_dDeltaM", "dYL_dReOmega"):
+            im = axes[i].imshow(np.array(maps[name]), origin="lower", aspect="auto", cmap="RdBu_r",
+                                extent=[maps["re_omega_offsets"][0], maps["re_omega_offsets"][-1],
+                                        maps["log10_delta_M_offsets"][0], maps["log10_delta_M_offsets"][-1]])
+            axes[i].set_title(f"{name}, M = {m} GeV", fontsize=9)
+            axes[i].set_xlabel("Δ Re ω around optimum")
+            axes[i].set_ylabel("Δ log10 ΔM")
+            fig.colorbar(im, ax=axes[i])
+            i += 1
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

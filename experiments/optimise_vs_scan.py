@@ -129,10 +129,12 @@ def main():
             "optimiser_history": res.history,
         }
         print(json.dumps({k: v for k, v in table["masses"][str(mass)].items()
-                          if k not in ("optimiser_history", "derivative_maps")}, indent=1, default=str))
-
-    (out_dir / "optimise_vs_scan.json").write_text(json.dumps(table, indent=1, default=str))
-    plot(table, out_dir / "optimise_vs_scan.png", args.scan_multiplier)
+                          if k not in ("optimiser_history", "derivative_maps")}, indent=1, default=str), flush=True)
+        # Write after every mass (atomically), so an interrupted study keeps what it finished.
+        tmp = out_dir / "optimise_vs_scan.json.tmp"
+        tmp.write_text(json.dumps(table, indent=1, default=str))
+        tmp.replace(out_dir / "optimise_vs_scan.json")
+        plot(table, out_dir / "optimise_vs_scan.png", args.scan_multiplier)
     print(f"written {out_dir}")
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import lta_jax  # noqa: F401
-from lta_jax.kinetics import KineticSystem, initial_state, kinetic_rhs
+from lta_jax.kinetics import initial_state
 from lta_jax.parameters import ModelParameters
 from lta_jax.provisional_rates import ProvisionalRates
 from lta_jax.rates import TabulatedRates

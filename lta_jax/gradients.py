@@ -24,11 +24,11 @@ import numpy as np
 from . import constants as c
 from .kinetics import KineticOptions, KineticSystem
 from .observables import baryon_asymmetry_simple, soft_max_abs
-from .parameters import ModelParameters, validate_parameters
+from .parameters import ModelParameters
 from .rates import RateModel
-from .solver import SolverOptions, check_temperatures, default_start_temperature, solve_arrays
-from .susceptibility import Susceptibility, in_house_susceptibility
-from .thermodynamics import Thermodynamics, in_house_thermodynamics
+from .solver import SolverOptions, solve_arrays, validate_setup
+from .susceptibility import Susceptibility
+from .thermodynamics import Thermodynamics
 
 PARAMETER_NAMES = ("M", "log10_delta_M", "im_omega", "re_omega", "delta", "eta")
 OBSERVABLE_NAMES = ("Y_B", "Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end", "soft_max_abs_Y_e")
@@ -102,21 +102,14 @@ def make_observable_map(
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"mode must be 'forward' or 'reverse', got {mode!r}")
-    validate_parameters(params)
-    t_start = default_start_temperature(params) if t_start is None else float(t_start)
-    check_temperatures(t_start, float(t_end))
-    thermo = in_house_thermodynamics() if thermo is None else thermo
-    susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
-    rates.check_range(float(t_end), t_start, float(params.mass))
-    thermo.check_range(float(t_end), t_start)
-    susceptibility.check_range(float(t_end), t_start)
+    t_start, t_end, thermo, susceptibility = validate_setup(params, rates, t_start, t_end, thermo, susceptibility)
     base = SolverOptions() if solver_options is None else solver_options
     adjoint = diffrax.ForwardMode() if mode == "forward" else diffrax.RecursiveCheckpointAdjoint()
     solver_options = SolverOptions(rtol=base.rtol, atol_density=base.atol_density,
                                    atol_asymmetry=base.atol_asymmetry, n_save=base.n_save, max_steps=base.max_steps,
                                    pcoeff=base.pcoeff, icoeff=base.icoeff, solver=base.solver, adjoint=adjoint)
     return ObservableMap(params, rates, thermo, susceptibility, KineticOptions() if options is None else options,
-                         t_start, float(t_end), solver_options)
+                         t_start, t_end, solver_options)
 
 
 @eqx.filter_jit

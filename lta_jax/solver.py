@@ -18,7 +18,6 @@ from typing import Any
 
 import diffrax
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
@@ -228,6 +227,22 @@ def check_temperatures(t_start: float, t_end: float) -> None:
         raise ValueError(f"T_end = {t_end:g} GeV must be below T_start = {t_start:g} GeV (the universe cools)")
 
 
+def validate_setup(params: ModelParameters, rates: RateModel, t_start, t_end, thermo=None, susceptibility=None):
+    """Validate a concrete set-up before any compilation; returns (t_start, t_end, thermo, susceptibility) with the
+    defaults filled in (T0 = max(10³ GeV, 10 T_osc), in-house thermodynamics and susceptibility)."""
+    validate_parameters(params)
+    if t_start is None:
+        t_start = default_start_temperature(params)
+    t_start, t_end = float(t_start), float(t_end)
+    check_temperatures(t_start, t_end)
+    thermo = in_house_thermodynamics() if thermo is None else thermo
+    susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
+    rates.check_range(t_end, t_start, float(params.mass))
+    thermo.check_range(t_end, t_start)
+    susceptibility.check_range(t_end, t_start)
+    return t_start, t_end, thermo, susceptibility
+
+
 def solve(
     params: ModelParameters,
     rates: RateModel,
@@ -257,17 +272,8 @@ def solve(
     Inputs are validated before compilation; a failed integration is reported by ``Solution.status`` (and never as
     numbers: :func:`lta_jax.observables.summary` returns NaN observables for it).
     """
-    validate_parameters(params)
-    if t_start is None:
-        t_start = default_start_temperature(params)
-    t_start, t_end = float(t_start), float(t_end)
-    check_temperatures(t_start, t_end)
-    thermo = in_house_thermodynamics() if thermo is None else thermo
-    susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
+    t_start, t_end, thermo, susceptibility = validate_setup(params, rates, t_start, t_end, thermo, susceptibility)
     solver_options = SolverOptions() if solver_options is None else solver_options
-    rates.check_range(t_end, t_start, float(params.mass))
-    thermo.check_range(t_end, t_start)
-    susceptibility.check_range(t_end, t_start)
     if y0 is not None:
         y0 = jnp.asarray(y0, dtype=float)
         if y0.shape != (11,) or not bool(jnp.all(jnp.isfinite(y0))):

@@ -10,7 +10,7 @@ import pytest
 from lta_jax.kinetics import KineticSystem, conserved_combinations, kinetic_rhs
 from lta_jax.parameters import ModelParameters
 from lta_jax.provisional_rates import ProvisionalRates
-from lta_jax.rates import RateCoefficients, RateModel
+from lta_jax.rates import RateModel
 from lta_jax.solver import solve
 from lta_jax.susceptibility import in_house_susceptibility
 from lta_jax.thermodynamics import in_house_thermodynamics

@@ -13,6 +13,7 @@ import jax
 # float64 everywhere: asymmetries ~1e-11 sit next to O(1e-3) densities (toolchain.md).
 jax.config.update("jax_enable_x64", True)
 
+from .batch import BatchResult, solve_batch  # noqa: E402
 from .gradients import observables_and_jacobian  # noqa: E402
 from .kinetics import KineticOptions  # noqa: E402
 from .observables import summary  # noqa: E402
@@ -22,4 +23,4 @@ from .rates import RateVariant, TabulatedRates  # noqa: E402
 from .solver import Solution, SolverOptions, solve  # noqa: E402
 
 __all__ = ["ModelParameters", "NeutrinoData", "TabulatedRates", "RateVariant", "ProvisionalRates", "KineticOptions",
-           "SolverOptions", "Solution", "solve", "summary", "observables_and_jacobian"]
+           "SolverOptions", "Solution", "solve", "summary", "observables_and_jacobian", "solve_batch", "BatchResult"]

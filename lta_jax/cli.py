@@ -156,6 +156,37 @@ def optimise(
 
 
 @app.command()
+def scan(
+    card: pathlib.Path = typer.Option(..., "--card", help="scan card (TOML; format in lta_jax/scan.py and the README)"),
+    out: pathlib.Path = typer.Option(..., "--out", help="output directory (created; an existing one is resumed)"),
+    max_chunks: Optional[int] = typer.Option(None, "--max-chunks", help="stop after this many new chunks"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
+):
+    """Grid/random/Sobol scan of any subset of the six parameters; resumable (rerun the same command)."""
+    from .scan import parse_card, run_scan
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+    if not card.is_file():
+        _fail(f"card not found: {card}")
+    try:
+        card_dict = tomllib.loads(card.read_text())
+        parse_card(card_dict)
+    except Exception as err:  # TOML syntax or card content: exit 2 before any compilation
+        _fail(f"bad scan card {card}: {err}")
+    try:
+        report = run_scan(card_dict, out, progress=progress, max_chunks=max_chunks)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    typer.echo(json.dumps({"out": str(report.out_dir), "points": report.n_points, "done_before": report.done_before,
+                           "solved_now": report.solved_now, "failed_now": report.failed,
+                           "seconds": round(report.seconds, 2),
+                           "complete": (report.out_dir / "results.h5").exists()}, indent=2))
+
+
+@app.command()
 def version():
     """Print the package version."""
     from importlib.metadata import version as _v
@@ -165,3 +196,7 @@ def version():
 
 def main():  # pragma: no cover
     sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,364 @@
+"""Many parameter points in one call, with a diffrax status per point (issue 5).
+
+:func:`solve_batch` validates every point first (a clear error naming the point, before compilation), then solves them
+with one of four strategies that all run the same compiled, pure per-point function (:func:`point_observables`):
+
+* ``"sequential"`` — one compiled solve per point, one after the other;
+* ``"threads"`` — the same compiled solve called from a pool of Python threads (XLA releases the GIL while it runs, so
+  the points of a batch run concurrently on the host's cores);
+* ``"map"`` — ``jax.lax.map`` over a chunk: one compiled call per chunk, points still solved one after the other;
+* ``"vmap"`` — ``jax.vmap`` over a chunk: all points step in lock-step (every element takes as many steps as the
+  slowest). This is the GPU strategy. Chunks are sharded over all local devices when there is more than one.
+
+``strategy="auto"`` picks ``"vmap"`` on GPU/TPU and ``"threads"`` on CPU, the choice measured in
+``benchmarks/bench_batch.py`` (see benchmarks/README.md): on the 2-core CPU machine vmap loses throughput as the batch
+grows, and threads are never slower than sequential solves.
+
+A failed solve is reported in ``BatchResult.status`` (the diffrax result name) and its observables are NaN — never
+numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import constants as c
+from .kinetics import KineticOptions, KineticSystem, conserved_combinations
+from .observables import baryon_asymmetry_simple, baryon_asymmetry_sphaleron
+from .parameters import ModelParameters, validate_parameters
+from .rates import RateModel
+from .solver import SPHALERON_WINDOW, SolverOptions, default_start_temperature, solve_arrays, validate_setup
+from .susceptibility import Susceptibility
+from .thermodynamics import Thermodynamics
+
+#: Scalar observables of every batch point (the keys of ``BatchResult.observables``); same meaning as in
+#: :func:`lta_jax.observables.summary`.
+BATCH_OBSERVABLES = ("Y_B", "Y_B_sphaleron", "Y_L_sph", "Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end",
+                     "Delta_N_end", "max_abs_Y_e", "Y_e_at_max", "T_max_Y_e", "L_plus_end", "L_minus_end")
+
+STRATEGIES = ("auto", "sequential", "threads", "map", "vmap")
+
+#: diffrax result code → name (0 is "successful").
+RESULT_NAMES = {int(item._value): name for name, item in diffrax.RESULTS._name_to_item.items()}
+
+
+def result_name(code: int) -> str:
+    """"success" or the diffrax result name of an integer result code."""
+    code = int(code)
+    return "success" if code == 0 else RESULT_NAMES.get(code, f"result_{code}")
+
+
+class BatchSetup(eqx.Module):
+    """What is shared by all points of a batch (rates, thermodynamics, susceptibility, options, hierarchy)."""
+
+    like: ModelParameters
+    rates: RateModel
+    thermo: Thermodynamics
+    susceptibility: Susceptibility
+    options: KineticOptions
+    solver_options: SolverOptions = eqx.field(static=True)
+
+
+def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
+    """Pure per-point function: θ = (M, ΔM, Im ω, Re ω, δ, η) ↦ dict of scalar observables, result code and steps.
+
+    Traceable, vmappable. The observables are those of :func:`lta_jax.observables.summary` (Y_B from the simple rule
+    and from the sphaleron rate equation, Y_L at T_sph and T_end, Y_Δα(T_end), Δ_N, max |Y_e| below T_sph with its
+    sign and temperature, L±); observables of a failed solve are NaN.
+    """
+    like = setup.like
+    params = ModelParameters(theta[0], theta[1], theta[2], theta[3], theta[4], theta[5], hierarchy=like.hierarchy,
+                             neutrino_data=like.neutrino_data, v0=like.v0)
+    system = KineticSystem(params, setup.rates, setup.thermo, setup.susceptibility, setup.options)
+    raw = solve_arrays(system, t_start, t_end, None, setup.solver_options)
+    ok = raw.result == diffrax.RESULTS.successful
+    y_end = raw.states[-1]
+    temperatures = params.mass * jnp.exp(-raw.z)
+    in_window = temperatures <= c.T_SPHALERON * (1 + 1e-12)
+    abs_e = jnp.where(in_window, jnp.abs(raw.states[:, 0]), -1.0)
+    i_max = jnp.argmax(abs_e)
+    any_in = jnp.any(in_window)
+    hi, lo = SPHALERON_WINDOW
+    sph_in = (t_end <= c.T_SPHALERON) & (t_start >= c.T_SPHALERON)
+    window_in = (t_end <= lo) & (t_start >= hi)
+    y_b_sph, sph_result = baryon_asymmetry_sphaleron(system, raw.z_window, raw.states_window)
+    l_plus, l_minus = conserved_combinations(y_end)
+    nan = jnp.nan
+    values = {
+        "Y_B": jnp.where(sph_in, baryon_asymmetry_simple(raw.state_sph), nan),
+        "Y_B_sphaleron": jnp.where(window_in & (sph_result == diffrax.RESULTS.successful), y_b_sph, nan),
+        "Y_L_sph": jnp.where(sph_in, jnp.sum(raw.state_sph[0:3]), nan),
+        "Y_L_end": jnp.sum(y_end[0:3]),
+        "Y_De_end": y_end[0], "Y_Dmu_end": y_end[1], "Y_Dtau_end": y_end[2],
+        "Delta_N_end": y_end[7] + y_end[8],
+        "max_abs_Y_e": jnp.where(any_in, abs_e[i_max], nan),
+        "Y_e_at_max": jnp.where(any_in, raw.states[i_max, 0], nan),
+        "T_max_Y_e": jnp.where(any_in, temperatures[i_max], nan),
+        "L_plus_end": l_plus, "L_minus_end": l_minus,
+    }
+    values = {k: jnp.where(ok, v, nan) for k, v in values.items()}
+    values["result"] = raw.result._value
+    values["steps"] = raw.num_steps
+    values["rejected_steps"] = raw.num_rejected_steps
+    return values
+
+
+_point_jit = eqx.filter_jit(point_observables)
+
+
+@eqx.filter_jit
+def _chunk_vmap(setup: BatchSetup, thetas, t_starts, t_ends):
+    return jax.vmap(point_observables, in_axes=(None, 0, 0, 0))(setup, thetas, t_starts, t_ends)
+
+
+@eqx.filter_jit
+def _chunk_map(setup: BatchSetup, thetas, t_starts, t_ends):
+    return jax.lax.map(lambda args: point_observables(setup, *args), (thetas, t_starts, t_ends))
+
+
+@dataclass
+class BatchResult:
+    """Per-point results of :func:`solve_batch` (NumPy arrays of length n, in input order).
+
+    Attributes:
+        inputs: dict of input arrays (M, delta_M, im_omega, re_omega, delta, eta, T_start, T_end) and ``hierarchy``.
+        observables: dict name → array (:data:`BATCH_OBSERVABLES`), NaN where a solve failed.
+        status: "success" or the diffrax result name, per point.
+        result_code: the integer diffrax result code.
+        steps, rejected_steps: solver step counts per point.
+        seconds: wall time per point (for chunked strategies, the chunk's time divided by its size).
+        strategy, chunk_size, workers: how the batch was run.
+    """
+
+    inputs: dict
+    observables: dict
+    status: np.ndarray
+    result_code: np.ndarray
+    steps: np.ndarray
+    rejected_steps: np.ndarray
+    seconds: np.ndarray
+    strategy: str
+    chunk_size: int
+    workers: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> np.ndarray:
+        return self.result_code == 0
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    def rows(self) -> list[dict]:
+        """One JSON-ready dict per point (inputs, observables, status, steps, seconds)."""
+        out = []
+        for i in range(len(self)):
+            row = {k: (v if isinstance(v, str) else float(v[i])) for k, v in self.inputs.items()}
+            row.update({k: float(v[i]) for k, v in self.observables.items()})
+            row.update(status=str(self.status[i]), steps=int(self.steps[i]),
+                       rejected_steps=int(self.rejected_steps[i]), seconds=float(self.seconds[i]))
+            out.append(row)
+        return out
+
+
+def parameter_arrays(points) -> dict:
+    """Normalise batch input to a dict of 1-d float arrays (M, delta_M, im_omega, re_omega, delta, eta) + hierarchy.
+
+    Accepts a sequence of :class:`ModelParameters` (same hierarchy), one :class:`ModelParameters` whose fields are
+    1-d arrays, or a dict of equal-length arrays with those keys (``hierarchy`` optional, default "NH").
+    """
+    keys = ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")
+    fields = ("mass", "delta_mass", "im_omega", "re_omega", "delta", "eta")
+    if isinstance(points, ModelParameters):
+        arrays = {k: np.atleast_1d(np.asarray(getattr(points, f), dtype=float)) for k, f in zip(keys, fields)}
+        hierarchy = points.hierarchy
+    elif isinstance(points, dict):
+        missing = [k for k in keys if k not in points]
+        if missing:
+            raise ValueError(f"batch dict is missing {missing}; needs {keys}")
+        arrays = {k: np.atleast_1d(np.asarray(points[k], dtype=float)) for k in keys}
+        hierarchy = str(points.get("hierarchy", "NH")).upper()
+    else:
+        points = list(points)
+        if not points:
+            raise ValueError("empty batch")
+        if not all(isinstance(p, ModelParameters) for p in points):
+            raise TypeError("batch must be ModelParameters objects, one batched ModelParameters, or a dict of arrays")
+        hierarchies = {p.hierarchy for p in points}
+        if len(hierarchies) > 1:
+            raise ValueError(f"one hierarchy per batch (got {sorted(hierarchies)}); split the batch")
+        hierarchy = hierarchies.pop()
+        arrays = {k: np.array([float(getattr(p, f)) for p in points]) for k, f in zip(keys, fields)}
+    lengths = {k: v.shape for k, v in arrays.items()}
+    n = max(v.size for v in arrays.values())
+    for k, v in arrays.items():
+        if v.ndim != 1:
+            raise ValueError(f"batch parameter {k} must be 1-d, got shape {v.shape}")
+        if v.size == 1 and n > 1:
+            arrays[k] = np.full(n, v[0])
+        elif v.size != n:
+            raise ValueError(f"batch parameters have different lengths: {lengths}")
+    arrays["hierarchy"] = hierarchy
+    return arrays
+
+
+def validate_batch(arrays: dict, rates: RateModel, t_start, t_end, thermo, susceptibility):
+    """Validate every point (before compilation); returns (T_start array, T_end array, thermo, susceptibility).
+
+    Errors name the offending point index."""
+    n = arrays["M"].size
+    t_end_arr = np.broadcast_to(np.asarray(t_end, dtype=float), (n,)).copy()
+    if t_start is None:
+        t_start_arr = np.full(n, np.nan)
+    else:
+        t_start_arr = np.broadcast_to(np.asarray(t_start, dtype=float), (n,)).copy()
+    for i in range(n):
+        params = ModelParameters(arrays["M"][i], arrays["delta_M"][i], arrays["im_omega"][i], arrays["re_omega"][i],
+                                 arrays["delta"][i], arrays["eta"][i], hierarchy=arrays["hierarchy"])
+        try:
+            validate_parameters(params)
+            if math.isnan(t_start_arr[i]):
+                t_start_arr[i] = default_start_temperature(params)
+            _, _, thermo, susceptibility = validate_setup(params, rates, float(t_start_arr[i]), float(t_end_arr[i]),
+                                                          thermo, susceptibility)
+        except ValueError as err:
+            raise ValueError(f"batch point {i}: {err}") from err
+    return t_start_arr, t_end_arr, thermo, susceptibility
+
+
+def default_strategy() -> str:
+    """vmap on an accelerator; threads on CPU (benchmarks/README.md, 'Batch throughput')."""
+    return "vmap" if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu") else "threads"
+
+
+def _shard(x):
+    devices = jax.local_devices()
+    if len(devices) == 1:
+        return x
+    mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
+    spec = jax.sharding.PartitionSpec("batch", *([None] * (x.ndim - 1)))
+    return jax.device_put(x, jax.sharding.NamedSharding(mesh, spec))
+
+
+def solve_batch(
+    points,
+    rates: RateModel,
+    *,
+    t_start=None,
+    t_end=5.0,
+    thermo: Thermodynamics | None = None,
+    susceptibility: Susceptibility | None = None,
+    options: KineticOptions | None = None,
+    solver_options: SolverOptions | None = None,
+    strategy: str = "auto",
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    callback: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Solve many parameter points; returns a :class:`BatchResult` with per-point observables and status.
+
+    Args:
+        points: sequence of :class:`ModelParameters`, a batched :class:`ModelParameters`, or a dict of arrays
+            (keys M, delta_M, im_omega, re_omega, delta, eta; optional hierarchy). One hierarchy per batch.
+        rates, thermo, susceptibility, options, solver_options: as in :func:`lta_jax.solve` (shared by all points).
+        t_start: scalar or per-point array [GeV]; default per point max(10³ GeV, 10 T_osc).
+        t_end: scalar or per-point array [GeV].
+        strategy: "auto", "sequential", "threads", "map" or "vmap" (module docstring).
+        chunk_size: points per compiled call for "map"/"vmap" (default: whole batch, padded to a multiple of the
+            device count). Different chunk sizes compile separately; the last chunk is padded by repeating a point.
+        workers: threads for "threads" (default: number of CPU cores).
+        callback: called as ``callback(done, total)`` after each finished point or chunk (progress bars).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    arrays = parameter_arrays(points)
+    t_starts, t_ends, thermo, susceptibility = validate_batch(arrays, rates, t_start, t_end, thermo, susceptibility)
+    n = t_starts.size
+    solver_options = SolverOptions() if solver_options is None else solver_options
+    if chunk_size is not None and (int(chunk_size) < 1):
+        raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
+    if workers is not None and int(workers) < 1:
+        raise ValueError(f"workers must be ≥ 1, got {workers}")
+    strategy = default_strategy() if strategy == "auto" else strategy
+    like = ModelParameters(arrays["M"][0], arrays["delta_M"][0], hierarchy=arrays["hierarchy"])
+    setup = BatchSetup(like, rates, thermo, susceptibility, KineticOptions() if options is None else options,
+                       solver_options)
+    thetas = np.stack([arrays[k] for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")], axis=1)
+    per_point: list[dict | None] = [None] * n
+    seconds = np.zeros(n)
+    done = 0
+
+    def run_point(i):
+        t0 = time.perf_counter()
+        out = _point_jit(setup, jnp.asarray(thetas[i]), jnp.asarray(t_starts[i]), jnp.asarray(t_ends[i]))
+        out = jax.tree_util.tree_map(np.asarray, out)
+        return i, out, time.perf_counter() - t0
+
+    if strategy in ("sequential", "threads"):
+        n_workers = 1 if strategy == "sequential" else int(workers or os.cpu_count() or 1)
+        chunk = 1
+        if n_workers == 1:
+            results = map(run_point, range(n))
+            pool = None
+        else:
+            pool = ThreadPoolExecutor(max_workers=n_workers)
+            # compile once before fanning out, so threads do not all trace the same function
+            first = run_point(0)
+            results = iter([first, *pool.map(run_point, range(1, n))]) if n > 1 else iter([first])
+        try:
+            for i, out, dt in results:
+                per_point[i] = out
+                seconds[i] = dt
+                done += 1
+                if callback:
+                    callback(done, n)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+    else:
+        n_workers = 1
+        n_dev = len(jax.local_devices()) if strategy == "vmap" else 1
+        chunk = int(chunk_size or n)
+        chunk = int(math.ceil(chunk / n_dev) * n_dev)
+        fn = _chunk_vmap if strategy == "vmap" else _chunk_map
+        for start in range(0, n, chunk):
+            idx = np.arange(start, min(start + chunk, n))
+            pad = np.concatenate([idx, np.full(chunk - idx.size, idx[-1])])
+            args = [jnp.asarray(a[pad]) for a in (thetas, t_starts, t_ends)]
+            if strategy == "vmap":
+                args = [_shard(a) for a in args]
+            t0 = time.perf_counter()
+            out = jax.tree_util.tree_map(np.asarray, fn(setup, *args))
+            dt = time.perf_counter() - t0
+            for j, i in enumerate(idx):
+                per_point[i] = {k: v[j] for k, v in out.items()}
+                seconds[i] = dt / idx.size
+            done += idx.size
+            if callback:
+                callback(done, n)
+
+    codes = np.array([int(p["result"]) for p in per_point])
+    observables = {k: np.array([float(p[k]) for p in per_point]) for k in BATCH_OBSERVABLES}
+    inputs = {k: arrays[k] for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")}
+    inputs.update(T_start=t_starts, T_end=t_ends, hierarchy=arrays["hierarchy"])
+    return BatchResult(
+        inputs=inputs, observables=observables, status=np.array([result_name(k) for k in codes]),
+        result_code=codes, steps=np.array([int(p["steps"]) for p in per_point]),
+        rejected_steps=np.array([int(p["rejected_steps"]) for p in per_point]), seconds=seconds,
+        strategy=strategy, chunk_size=chunk, workers=n_workers,
+    )
+
+
+__all__ = ["BATCH_OBSERVABLES", "STRATEGIES", "BatchResult", "BatchSetup", "point_observables", "solve_batch",
+           "parameter_arrays", "result_name", "default_strategy"]

@@ -1,0 +1,353 @@
+"""Resumable parameter scans: a TOML card → a deterministic list of points → results written chunk by chunk (issue 5).
+
+Card (all tables optional except ``[scan]``)::
+
+    [scan]
+    sampling = "sobol"        # "grid", "random" or "sobol"
+    points = 256              # random/sobol: number of points (grid: product of the per-parameter counts)
+    seed = 0
+    preset = "large-lta"      # ranges of paper Table 1: "broad" or "large-lta" (optional)
+    chunk = 8                 # points per checkpoint file
+    strategy = "auto"         # solve_batch strategy
+
+    [fixed]                   # parameters held fixed (defaults: the CLI's default point)
+    M = 1.0
+    hierarchy = "NH"
+
+    [parameters]              # scanned parameters: [lo, hi] or {range = [lo, hi], n = 5 (grid), log = true}
+    log10_delta_M = [-12, -10]
+    im_omega = [-0.2, 0.2]
+    re_omega = ["0.4pi", "0.6pi"]
+
+    [solver]
+    T_end = 10.0
+    rates = "provisional"     # or a 9-column table
+    tolerance = "fast"        # "fast" (rtol 1e-6) or "default" (rtol 1e-8)
+
+Scanned names: ``M``, ``log10_M``, ``delta_M``, ``log10_delta_M``, ``im_omega``, ``re_omega``, ``delta``, ``eta``.
+
+Output directory::
+
+    plan.json            the card, its hash and the number of points (a resume must use the same card)
+    points.npz           the planned points (inputs), index order
+    chunks/chunk_NNNNNN.h5   results of points [N·chunk, (N+1)·chunk), each written to a temporary file, flushed,
+                         fsync'ed and renamed (atomic on POSIX): a chunk file is complete or absent
+    results.h5           all finished rows, index order (rewritten atomically at the end)
+
+Resuming after an interruption (even ``kill -9``) reruns only the chunks without a file; no point is lost or
+duplicated. :func:`load_results` reads finished rows at any time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import pathlib
+import time
+import warnings
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+from scipy.stats import qmc
+
+from .batch import BATCH_OBSERVABLES, solve_batch
+from .parameters import HIERARCHIES, parse_angle
+from .provisional_rates import ProvisionalRates
+from .rates import TabulatedRates
+from .solver import SolverOptions
+
+#: Paper Table 1 ranges (kinetics.md §1): "broad" and the "large LTA" region.
+PRESETS = {
+    "broad": {"M": (0.1, 30.0), "log10_delta_M": (-17.0, -9.0), "im_omega": (-2.0, 2.0),
+              "re_omega": (0.0, 2 * math.pi), "delta": (0.0, 2 * math.pi), "eta": (0.0, 2 * math.pi)},
+    "large-lta": {"M": (0.1, 30.0), "log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2),
+                  "re_omega": (0.4 * math.pi, 0.6 * math.pi), "delta": (0.0, 2 * math.pi),
+                  "eta": (0.0, 2 * math.pi)},
+}
+SCANNABLE = ("M", "log10_M", "delta_M", "log10_delta_M", "im_omega", "re_omega", "delta", "eta")
+INPUTS = ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")
+DEFAULT_FIXED = {"M": 1.0, "delta_M": 1.26e-11, "im_omega": -0.14, "re_omega": 0.52 * math.pi,
+                 "delta": 1.30 * math.pi, "eta": 1.02 * math.pi}
+TOLERANCES = {
+    "fast": SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=400),
+    "default": SolverOptions(),
+}
+ROW_COLUMNS = ("index", *INPUTS, "T_start", "T_end", *BATCH_OBSERVABLES, "result_code", "steps", "rejected_steps",
+               "seconds")
+SCAN_KEYS = {"sampling", "points", "seed", "preset", "chunk", "strategy"}
+SOLVER_KEYS = {"T_end", "T_start", "rates", "tolerance", "max_steps"}
+
+
+@dataclass
+class ScanCard:
+    sampling: str
+    n_points: int
+    seed: int
+    chunk: int
+    strategy: str
+    hierarchy: str
+    fixed: dict
+    ranges: dict  # name -> (lo, hi, n_grid or None)
+    solver: dict
+    raw: dict
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _range(name, value, preset_ranges):
+    if isinstance(value, dict):
+        rng = value.get("range", preset_ranges.get(name))
+        n = value.get("n")
+        if set(value) - {"range", "n", "log"}:
+            raise ValueError(f"parameter {name}: unknown keys {sorted(set(value) - {'range', 'n', 'log'})}")
+        if value.get("log"):
+            raise ValueError(f"parameter {name}: use log10_{name} for logarithmic sampling")
+    else:
+        rng, n = value, None
+    if rng is None or len(rng) != 2:
+        raise ValueError(f"parameter {name}: range must be [lo, hi], got {rng!r}")
+    lo, hi = (parse_angle(v) if isinstance(v, str) else float(v) for v in rng)
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi >= lo):
+        raise ValueError(f"parameter {name}: need finite lo ≤ hi, got [{lo}, {hi}]")
+    if n is not None and (int(n) != n or n < 1):
+        raise ValueError(f"parameter {name}: grid count n must be a positive integer, got {n!r}")
+    return lo, hi, None if n is None else int(n)
+
+
+def parse_card(card: dict) -> ScanCard:
+    """Validate a scan card (a dict parsed from TOML) before any compilation."""
+    unknown = set(card) - {"scan", "fixed", "parameters", "solver"}
+    if unknown:
+        raise ValueError(f"unknown tables in scan card: {sorted(unknown)}")
+    scan = dict(card.get("scan", {}))
+    if set(scan) - SCAN_KEYS:
+        raise ValueError(f"unknown keys in [scan]: {sorted(set(scan) - SCAN_KEYS)}; allowed {sorted(SCAN_KEYS)}")
+    sampling = str(scan.get("sampling", "sobol"))
+    if sampling not in ("grid", "random", "sobol"):
+        raise ValueError(f"sampling must be grid, random or sobol, got {sampling!r}")
+    preset = scan.get("preset")
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    preset_ranges = PRESETS.get(preset, {})
+    fixed_in = dict(card.get("fixed", {}))
+    hierarchy = str(fixed_in.pop("hierarchy", "NH")).upper()
+    if hierarchy not in HIERARCHIES:
+        raise ValueError(f"unknown hierarchy {hierarchy!r}: expected one of {HIERARCHIES}")
+    bad = set(fixed_in) - set(INPUTS)
+    if bad:
+        raise ValueError(f"unknown fixed parameters {sorted(bad)}; allowed {INPUTS} and hierarchy")
+    fixed = {**DEFAULT_FIXED, **{k: parse_angle(v) if isinstance(v, str) else float(v) for k, v in fixed_in.items()}}
+    params_in = dict(card.get("parameters", {}))
+    if not params_in and preset is not None:
+        params_in = {k: list(v) for k, v in preset_ranges.items() if k not in fixed_in}
+    bad = set(params_in) - set(SCANNABLE)
+    if bad:
+        raise ValueError(f"unknown scan parameters {sorted(bad)}; allowed {SCANNABLE}")
+    for a, b in (("M", "log10_M"), ("delta_M", "log10_delta_M")):
+        if a in params_in and b in params_in:
+            raise ValueError(f"scan either {a} or {b}, not both")
+    if not params_in:
+        raise ValueError("nothing to scan: give a [parameters] table or a preset")
+    ranges = {name: _range(name, value, preset_ranges) for name, value in params_in.items()}
+    if sampling == "grid":
+        missing = [k for k, r in ranges.items() if r[2] is None]
+        if missing:
+            raise ValueError(f"grid sampling needs a count n for every scanned parameter (missing: {missing})")
+        n_points = int(np.prod([r[2] for r in ranges.values()]))
+    else:
+        if "points" not in scan:
+            raise ValueError(f"{sampling} sampling needs [scan] points = N")
+        n_points = int(scan["points"])
+    if n_points < 1:
+        raise ValueError(f"number of points must be ≥ 1, got {n_points}")
+    chunk = int(scan.get("chunk", 8))
+    if chunk < 1:
+        raise ValueError(f"chunk must be ≥ 1, got {chunk}")
+    solver = dict(card.get("solver", {}))
+    if set(solver) - SOLVER_KEYS:
+        raise ValueError(f"unknown keys in [solver]: {sorted(set(solver) - SOLVER_KEYS)}")
+    solver.setdefault("T_end", 10.0)
+    solver.setdefault("rates", "provisional")
+    solver.setdefault("tolerance", "fast")
+    if solver["tolerance"] not in TOLERANCES:
+        raise ValueError(f"tolerance must be one of {sorted(TOLERANCES)}, got {solver['tolerance']!r}")
+    return ScanCard(sampling, n_points, int(scan.get("seed", 0)), chunk, str(scan.get("strategy", "auto")),
+                    hierarchy, fixed, ranges, solver, card)
+
+
+def plan_points(card: ScanCard) -> dict:
+    """The deterministic list of points of a card: dict of arrays (M, delta_M, im_omega, re_omega, delta, eta)."""
+    names = list(card.ranges)
+    lo = np.array([card.ranges[k][0] for k in names])
+    hi = np.array([card.ranges[k][1] for k in names])
+    if card.sampling == "grid":
+        axes = [np.linspace(lo[j], hi[j], card.ranges[k][2]) for j, k in enumerate(names)]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        values = np.stack([m.ravel() for m in mesh], axis=1)
+    else:
+        if card.sampling == "sobol":
+            with warnings.catch_warnings():  # balance is best for n = 2^k; any n is still a valid low-discrepancy set
+                warnings.filterwarnings("ignore", message=".*balance properties of Sobol.*")
+                unit = qmc.Sobol(len(names), scramble=True, seed=card.seed).random(card.n_points)
+        else:
+            unit = np.random.default_rng(card.seed).random((card.n_points, len(names)))
+        values = lo + (hi - lo) * unit
+    n = values.shape[0]
+    points = {k: np.full(n, float(card.fixed[k])) for k in INPUTS}
+    for j, name in enumerate(names):
+        if name.startswith("log10_"):
+            points[name[len("log10_"):]] = 10.0 ** values[:, j]
+        else:
+            points[name] = values[:, j].copy()
+    points["hierarchy"] = card.hierarchy
+    return points
+
+
+def _rates(card: ScanCard):
+    spec = card.solver["rates"]
+    return ProvisionalRates() if spec in ("provisional", "", None) else TabulatedRates.from_file(spec)
+
+
+def _solver_options(card: ScanCard) -> SolverOptions:
+    base = TOLERANCES[card.solver["tolerance"]]
+    if "max_steps" in card.solver:
+        base = SolverOptions(rtol=base.rtol, atol_density=base.atol_density, atol_asymmetry=base.atol_asymmetry,
+                             n_save=base.n_save, max_steps=int(card.solver["max_steps"]))
+    return base
+
+
+def _atomic_write_h5(path: pathlib.Path, columns: dict, attrs: dict | None = None) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with h5py.File(tmp, "w") as f:
+        for k, v in columns.items():
+            if k == "status":
+                f.create_dataset(k, data=np.asarray(v, dtype=object), dtype=h5py.string_dtype())
+            else:
+                f.create_dataset(k, data=np.asarray(v))
+        for k, v in (attrs or {}).items():
+            f.attrs[k] = v
+        f.flush()
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _atomic_write_text(path: pathlib.Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _read_h5(path: pathlib.Path) -> dict:
+    with h5py.File(path, "r") as f:
+        return {k: (f[k].asstr()[...] if k == "status" else f[k][...]) for k in f.keys()}
+
+
+def load_results(out_dir) -> dict:
+    """All finished rows of a scan directory (from its chunk files), sorted by point index; columns as arrays."""
+    out_dir = pathlib.Path(out_dir)
+    files = sorted((out_dir / "chunks").glob("chunk_*.h5"))
+    if not files:
+        return {k: np.array([]) for k in (*ROW_COLUMNS, "status")}
+    parts = [_read_h5(p) for p in files]
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = np.argsort(cols["index"])
+    return {k: v[order] for k, v in cols.items()}
+
+
+@dataclass
+class ScanReport:
+    out_dir: pathlib.Path
+    n_points: int
+    done_before: int
+    solved_now: int
+    failed: int
+    seconds: float
+
+
+def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int | None = None) -> ScanReport:
+    """Run (or resume) the scan of ``card_dict`` into ``out_dir``; returns a :class:`ScanReport`.
+
+    Refuses to resume a directory planned with a different card. ``max_chunks`` stops after that many new chunks
+    (for tests and for splitting work).
+    """
+    card = parse_card(card_dict)
+    out_dir = pathlib.Path(out_dir)
+    chunk_dir = out_dir / "chunks"
+    chunk_dir.mkdir(parents=True, exist_ok=True)
+    for stale in list(out_dir.glob("*.tmp*")) + list(chunk_dir.glob("*.tmp*")):
+        stale.unlink()  # a temporary file is a write that was interrupted: its chunk is redone
+    plan_path = out_dir / "plan.json"
+    if plan_path.exists():
+        plan = json.loads(plan_path.read_text())
+        if plan["digest"] != card.digest:
+            raise ValueError(f"{out_dir} holds a scan of a different card (digest {plan['digest']} ≠ {card.digest}); "
+                             "use a new output directory")
+    points = plan_points(card)
+    rates = _rates(card)
+    solver_options = _solver_options(card)
+    t_end = float(card.solver["T_end"])
+    t_start = card.solver.get("T_start")
+    if not plan_path.exists():
+        # validate every point before compiling anything (solve_batch does it again per chunk; cheap)
+        from .batch import validate_batch
+        validate_batch(points, rates, t_start, t_end, None, None)
+        tmp = out_dir / f"points.tmp{os.getpid()}.npz"
+        np.savez(tmp, **{k: points[k] for k in INPUTS})
+        os.replace(tmp, out_dir / "points.npz")
+        _atomic_write_text(plan_path, json.dumps({"digest": card.digest, "n_points": card.n_points,
+                                                  "chunk": card.chunk, "card": card.raw}, indent=1, default=str))
+    n = len(points["M"])
+    n_chunks = math.ceil(n / card.chunk)
+    todo = [k for k in range(n_chunks) if not (chunk_dir / f"chunk_{k:06d}.h5").exists()]
+    done_before = n - sum(min(card.chunk, n - k * card.chunk) for k in todo)
+    if max_chunks is not None:
+        todo = todo[:max_chunks]
+    t0 = time.perf_counter()
+    solved = failed = 0
+    bar = None
+    if progress and todo:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        bar = Progress(TextColumn("scan"), BarColumn(), TextColumn("{task.completed}/{task.total} points"),
+                       TimeElapsedColumn(), TimeRemainingColumn())
+        bar.start()
+        task = bar.add_task("scan", total=n, completed=done_before)
+    try:
+        for k in todo:
+            idx = np.arange(k * card.chunk, min((k + 1) * card.chunk, n))
+            sub = {key: points[key][idx] for key in INPUTS}
+            sub["hierarchy"] = card.hierarchy
+            result = solve_batch(sub, rates, t_start=t_start, t_end=t_end, solver_options=solver_options,
+                                 strategy=card.strategy)
+            columns = {"index": idx, **{key: result.inputs[key] for key in (*INPUTS, "T_start", "T_end")},
+                       **result.observables, "result_code": result.result_code, "steps": result.steps,
+                       "rejected_steps": result.rejected_steps, "seconds": result.seconds,
+                       "status": result.status}
+            _atomic_write_h5(chunk_dir / f"chunk_{k:06d}.h5", columns, {"card_digest": card.digest})
+            solved += idx.size
+            failed += int(np.sum(result.result_code != 0))
+            if bar is not None:
+                bar.update(task, advance=idx.size)
+    finally:
+        if bar is not None:
+            bar.stop()
+    remaining = [k for k in range(n_chunks) if not (chunk_dir / f"chunk_{k:06d}.h5").exists()]
+    if not remaining:
+        _atomic_write_h5(out_dir / "results.h5", load_results(out_dir),
+                         {"card_digest": card.digest, "n_points": n, "card": json.dumps(card.raw, default=str)})
+    return ScanReport(out_dir, n, done_before, solved, failed, time.perf_counter() - t0)
+
+
+__all__ = ["PRESETS", "ScanCard", "parse_card", "plan_points", "run_scan", "load_results", "ScanReport"]

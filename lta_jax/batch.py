@@ -115,6 +115,24 @@ def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
 
 
 _point_jit = eqx.filter_jit(point_observables)
+_COMPILED: set = set()
+
+
+def _hash_or_id(obj):
+    try:
+        return ("hash", type(obj), hash(obj))
+    except TypeError:
+        return ("id", id(obj))
+
+
+def _compile_key(setup: BatchSetup):
+    """Identifies a set-up already compiled by ``_point_jit`` (a heuristic that only decides whether the threads
+    wait for one serial warm-up call: the in-house models are cached objects, so their ids are stable; a false miss
+    costs one serial point, a false hit only lets threads trace concurrently)."""
+    leaves = jax.tree_util.tree_leaves(eqx.filter(setup, eqx.is_array))
+    return (_hash_or_id(setup.rates), _hash_or_id(setup.thermo), _hash_or_id(setup.susceptibility),
+            setup.like.hierarchy, setup.options,
+            setup.solver_options, tuple((x.shape, str(x.dtype)) for x in leaves))
 
 
 @eqx.filter_jit
@@ -313,9 +331,14 @@ def solve_batch(
             pool = None
         else:
             pool = ThreadPoolExecutor(max_workers=n_workers)
-            # compile once before fanning out, so threads do not all trace the same function
-            first = run_point(0)
-            results = iter([first, *pool.map(run_point, range(1, n))]) if n > 1 else iter([first])
+            key = _compile_key(setup)
+            if key not in _COMPILED:
+                # first use of this set-up: compile once before fanning out, so threads do not all trace and compile
+                first = [run_point(0)]
+                _COMPILED.add(key)
+                results = iter([*first, *pool.map(run_point, range(1, n))])
+            else:
+                results = pool.map(run_point, range(n))
         try:
             for i, out, dt in results:
                 per_point[i] = out

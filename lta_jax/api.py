@@ -37,6 +37,16 @@ def _number(settings, key) -> float:
         raise ValueError(f"{key} must be a number, got {value!r}") from err
 
 
+def rate_model_from_spec(spec) -> RateModel:
+    """"provisional" (or empty) → :class:`ProvisionalRates`; "computed" → :class:`ComputedRates`; else a table path."""
+    if spec in (None, "", "provisional"):
+        return ProvisionalRates()
+    if spec == "computed":
+        from .computed_rates import ComputedRates
+        return ComputedRates.build()
+    return TabulatedRates.from_file(spec)
+
+
 def prepare_run(settings: dict) -> Run:
     """Validate everything (before any compilation) and build the model objects."""
     hierarchy = str(settings.get("hierarchy", "NH")).upper()
@@ -47,7 +57,7 @@ def prepare_run(settings: dict) -> Run:
     )
     validate_parameters(params)
     rates_path = settings.get("rates")
-    base = ProvisionalRates() if rates_path in (None, "", "provisional") else TabulatedRates.from_file(rates_path)
+    base = rate_model_from_spec(rates_path)
     scale = float(settings.get("rate_scale", 1.0))
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"rate scale must be positive and finite, got {scale!r}")

@@ -53,7 +53,7 @@ def solve(
     delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi]"),
     eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi]"),
     hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH"),
-    rates: Optional[str] = typer.Option(None, "--rates", help="9-column rate table; default: provisional model"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="provisional (default), computed (in progress), or a 9-column rate table"),
     T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
     T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
     source_term: Optional[bool] = typer.Option(None, "--source-term/--no-source-term", help="S_eq (default off)"),
@@ -184,6 +184,47 @@ def scan(
                            "solved_now": report.solved_now, "failed_now": report.failed,
                            "seconds": round(report.seconds, 2),
                            "complete": (report.out_dir / "results.h5").exists()}, indent=2))
+
+
+@app.command()
+def rates(
+    M: float = typer.Option(1.0, "--M", help="HNL mass [GeV]"),
+    rates_spec: str = typer.Option("computed", "--rates", help="computed, provisional, or a 9-column table"),
+    out: pathlib.Path = typer.Option(..., "--out", help="output table (9 columns, T descending, E format)"),
+    T_high: float = typer.Option(1e5, "--T-high", help="highest temperature [GeV]"),
+    T_low: float = typer.Option(5.0, "--T-low", help="lowest temperature [GeV]"),
+    rows: int = typer.Option(1501, "--rows", help="number of rows (uniform in ln T)"),
+    plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG overlaying this model and --compare"),
+    compare: Optional[pathlib.Path] = typer.Option(None, "--compare", help="a 9-column table to overlay/compare"),
+):
+    """Write a rate model as a 9-column table in the authors' format; optionally plot it against another table."""
+    from .api import rate_model_from_spec
+    from .computed_rates import rate_table, write_rate_table
+    from .rates import TabulatedRates
+
+    try:
+        if not (math.isfinite(M) and M > 0):
+            raise ValueError(f"HNL mass M must be positive and finite, got {M!r}")
+        if not (0 < T_low < T_high and math.isfinite(T_high)):
+            raise ValueError(f"need 0 < T_low < T_high, got {T_low!r}, {T_high!r}")
+        if rows < 2:
+            raise ValueError("need at least 2 rows")
+        model = rate_model_from_spec(rates_spec)
+        model.check_range(T_low, T_high, M)
+        other = TabulatedRates.from_file(compare) if compare else None
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    table = rate_table(model, M, T_high, T_low, rows)
+    write_rate_table(out, table)
+    report = {"out": str(out), "M": M, "rates": model.description, "rows": rows}
+    if other is not None:
+        from .plotting import rate_ratios
+        report["ratios"] = rate_ratios(table, other, M)
+    if plot:
+        from .plotting import plot_rate_tables
+        plot_rate_tables(table, other, M, plot, model.description)
+        report["plot"] = str(plot)
+    typer.echo(json.dumps(report, indent=2, default=_json_default))
 
 
 @app.command()

@@ -39,3 +39,66 @@ def plot_asymmetries(solution, path, title: str = "", reference=None):
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return path
+
+
+RATE_LABELS = ("γ̄_ν+", "γ̄_ν−", "γ̄_N+", "γ̄_N−", "h̄+", "h̄−", "h̄0")
+#: Temperature bands [GeV] of the accuracy report (issue 3: 5 GeV–10 TeV, level-crossing band 20–35 GeV separate).
+RATE_BANDS = ((5.0, 20.0), (20.0, 35.0), (35.0, 60.0), (60.0, 131.7), (131.7, 160.0), (160.0, 1e4))
+
+
+def rate_ratios(table: np.ndarray, other, mass: float) -> dict:
+    """Min/max of computed/tabulated per coefficient and T band (rows of ``table`` inside each band); for h̄− also the
+    temperature of its sign change in 20–40 GeV in both (NaN if none)."""
+    t = table[:, 0]
+    ref = np.asarray([np.asarray(other(float(tt), mass)) for tt in t])  # (n, 7)
+    out = {}
+    for j, name in enumerate(RATE_LABELS):
+        bands = {}
+        for lo, hi in RATE_BANDS:
+            sel = (t >= lo) & (t < hi) & (np.abs(ref[:, j]) > 0)
+            if sel.any():
+                r = table[sel, 1 + j] / ref[sel, j]
+                bands[f"{lo:g}-{hi:g}"] = [float(r.min()), float(r.max())]
+        out[name] = bands
+
+    def zero(values):
+        sel = (t >= 20) & (t <= 40)
+        tt, vv = t[sel][::-1], values[sel][::-1]
+        idx = np.flatnonzero(np.sign(vv[1:]) != np.sign(vv[:-1]))
+        if idx.size == 0:
+            return float("nan")
+        i = idx[-1]
+        return float(tt[i] - vv[i] * (tt[i + 1] - tt[i]) / (vv[i + 1] - vv[i]))
+
+    out["h_minus_zero_GeV"] = {"model": zero(table[:, 6]), "table": zero(ref[:, 5])}
+    return out
+
+
+def plot_rate_tables(table: np.ndarray, other, mass: float, path, title: str = ""):
+    """|coefficient|/T vs T for the seven coefficients (log–log), with ``other`` (a rate model) overlaid in black."""
+    t = table[:, 0]
+    fig, axes = plt.subplots(2, 4, figsize=(15, 7))
+    for j, name in enumerate(RATE_LABELS):
+        ax = axes.flat[j]
+        ax.loglog(t, np.abs(table[:, 1 + j]), "C0", label="this model")
+        if other is not None:
+            ref = np.asarray([float(other(float(tt), mass)[j]) for tt in t])
+            ax.loglog(t, np.abs(ref), "k--", lw=1, label="table")
+        ax.set_title(f"|{name}| [GeV], M = {mass:g} GeV", fontsize=9)
+        ax.axvspan(20, 35, color="0.9")
+        ax.set_xlabel("T [GeV]")
+    axes.flat[0].legend(fontsize=8)
+    ax = axes.flat[7]
+    if other is not None:
+        for j, name in enumerate(RATE_LABELS):
+            ref = np.asarray([float(other(float(tt), mass)[j]) for tt in t])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ax.semilogx(t, table[:, 1 + j] / ref, label=name)
+        ax.set_ylim(0, 3)
+        ax.axhspan(0.8, 1.2, color="0.9")
+        ax.set_title("model / table (band 0.8–1.2)", fontsize=9)
+        ax.legend(fontsize=7, ncol=2)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -95,3 +95,30 @@ def test_parameter_forms():
         parameter_arrays(dict(POINTS, M=[1.0, 2.0]))
     with pytest.raises(ValueError, match="missing"):
         parameter_arrays({"M": [1.0]})
+
+
+def test_vmap_sharded_over_two_host_devices(tmp_path):
+    """With two (virtual) local devices the vmap chunks are sharded over both and give the same numbers."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "sharded.py"
+    script.write_text(
+        "import json, math, jax\n"
+        "from lta_jax import solve_batch, ProvisionalRates, SolverOptions\n"
+        f"pts = {POINTS!r}\n"
+        "pts = {k: v[:2] for k, v in pts.items()}\n"
+        "opts = SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=200)\n"
+        f"r = solve_batch(pts, ProvisionalRates(), t_end={T_END}, solver_options=opts, strategy='vmap')\n"
+        "print(json.dumps({'devices': len(jax.local_devices()), 'status': list(map(str, r.status)),"
+        " 'Y_B': r.observables['Y_B'].tolist(), 'chunk': r.chunk_size}))\n")
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["devices"] == 2 and data["chunk"] == 2 and data["status"] == ["success", "success"]
+    reference = solve_batch({k: v[:2] for k, v in POINTS.items()}, ProvisionalRates(), t_end=T_END,
+                            solver_options=FAST, strategy="threads")
+    np.testing.assert_allclose(data["Y_B"], reference.observables["Y_B"], rtol=1e-5)

@@ -86,7 +86,10 @@ def execute_run(run: Run) -> dict:
                         "rate_scale": float(run.settings.get("rate_scale", 1.0)),
                         "rates": run.rates.description, "thermo": run.thermo.label,
                         "susceptibility": getattr(run.susceptibility, "label", type(run.susceptibility).__name__)}
-    result["provisional_rates"] = isinstance(getattr(run.rates, "base", run.rates), ProvisionalRates)
+    base = getattr(run.rates, "base", run.rates)
+    result["provisional_rates"] = isinstance(base, ProvisionalRates)
+    # The computed model is not validated yet either (issue 3): outputs say so.
+    result["rates_in_progress"] = type(base).__name__ == "ComputedRates"
     return result
 
 

@@ -120,7 +120,7 @@ def optimise(
     starts: int = typer.Option(4, "--starts", help="number of Sobol starts in the large-LTA box"),
     steps: int = typer.Option(30, "--steps", help="Adam steps per start"),
     learning_rate: float = typer.Option(0.05, "--learning-rate"),
-    rates: Optional[str] = typer.Option(None, "--rates", help="9-column rate table; default: provisional model"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="provisional (default), computed, or a 9-column table"),
     T_end: float = typer.Option(5.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
     seed: int = typer.Option(0, "--seed"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
@@ -129,14 +129,13 @@ def optimise(
     """Maximise the LTA or max |Y_e| with gradients (Adam, forward-mode derivatives) under the BAU constraint."""
     from . import optimise as opt
     from .parameters import check_hierarchy
-    from .provisional_rates import ProvisionalRates
-    from .rates import TabulatedRates
 
     try:
         check_hierarchy(hierarchy.upper())
         if objective not in opt.OBJECTIVES:
             raise ValueError(f"objective must be one of {opt.OBJECTIVES}, got {objective!r}")
-        rate_model = ProvisionalRates() if rates in (None, "", "provisional") else TabulatedRates.from_file(rates)
+        from .api import rate_model_from_spec
+        rate_model = rate_model_from_spec(rates)
         result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, hierarchy=hierarchy.upper(),
                               bau_target=bau_target, bau_tolerance=bau_tolerance, starts=starts, steps=steps,
                               learning_rate=learning_rate, seed=seed, t_end=T_end)

@@ -115,7 +115,7 @@ def averaged_coefficients(t, m, h_p, g_p, h_m, g_m) -> RateCoefficients:
     )
 
 
-def _w_boson_masses_squared(t):
+def thermal_boson_masses_squared(t):
     """m_W²(T), m_Z²(T) from v(T) with a floor (gT/2)² that keeps the widths finite as v → 0."""
     v = higgs_vev(t)
     m_w2 = (c.G_WEAK * v) ** 2 / 2 + (c.G_WEAK * t / 2) ** 2
@@ -168,7 +168,7 @@ class ComputedRates(RateModel):
         t = jnp.asarray(temperature, dtype=float)
         m = jnp.asarray(mass, dtype=float)
         a_nu, b_nu = self.self_energy(t)
-        m_w2, m_z2 = _w_boson_masses_squared(t)
+        m_w2, m_z2 = thermal_boson_masses_squared(t)
         h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, a_nu, b_nu * t, m_w2, m_z2)
         return averaged_coefficients(t, m, h_p, g_p, h_m, g_m)
 
@@ -218,5 +218,5 @@ def write_rate_table(path, table: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["ComputedRates", "rate_table", "write_rate_table", "COLUMN_NAMES", "mode_b_coefficients", "averaged_coefficients", "active_neutrino_width",
+__all__ = ["ComputedRates", "thermal_boson_masses_squared", "rate_table", "write_rate_table", "COLUMN_NAMES", "mode_b_coefficients", "averaged_coefficients", "active_neutrino_width",
            "self_energy_table", "C_F", "Y_NODES", "Y_WEIGHTS"]

@@ -23,24 +23,13 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
-import numpy as np
 
 from . import constants as c
-from .electroweak import higgs_vev
-from .rates import RateCoefficients, RateModel
+from .computed_rates import Y_NODES, averaged_coefficients, mode_b_coefficients, thermal_boson_masses_squared
+from .rates import RateModel
 
-GAMMA_NU_PLUS = 8.66e-3
-GAMMA_N_PLUS = 1.095e-2
-GAMMA_NU_MINUS = 0.0229
-GAMMA_N_MINUS = 0.0388
-H_PLUS = math.pi**2 / (144 * c.ZETA3)
-C_F = 10.0
-
-# Gauss–Legendre nodes in y = k/T on [0, 30] (three panels).
-_panels = [(0.0, 1.0), (1.0, 6.0), (6.0, 30.0)]
-_x, _w = np.polynomial.legendre.leggauss(24)
-_Y = np.concatenate([0.5 * (b - a) * _x + 0.5 * (a + b) for a, b in _panels])
-_W = np.concatenate([0.5 * (b - a) * _w for a, b in _panels])
+# The symmetric-phase constants, C_F, the y nodes, the Mode-B formulas and the averaging are shared with the computed
+# model (lta_jax.computed_rates); the provisional model differs only in its thermal potential (Nötzold–Raffelt only).
 
 
 class ProvisionalRates(RateModel):
@@ -52,49 +41,14 @@ class ProvisionalRates(RateModel):
     def __call__(self, temperature, mass):
         t = jnp.asarray(temperature)
         m = jnp.asarray(mass)
-        v = higgs_vev(t)
-        fade = 1 - (v / c.V0) ** 2
-        y = jnp.asarray(_Y)
-        w = jnp.asarray(_W)
-        k = y * t
-        energy = jnp.sqrt(k**2 + m**2)
-        f_n = 1 / (jnp.exp(energy / t) + 1)
-        f_nu = 1 / (jnp.exp(y) + 1)
-        w_rho = w * y**2 * f_n
-        w_mu = w * y**2 * f_nu * (1 - f_nu)
+        k = jnp.asarray(Y_NODES) * t
         # Thermal masses: m_W(T) = g v(T)/√2 (174 normalisation) with a floor g T/2 that keeps V_ν finite as v → 0.
-        m_w2 = (c.G_WEAK * v) ** 2 / 2 + (c.G_WEAK * t / 2) ** 2
-        m_z2 = m_w2 * (c.M_Z / c.M_W) ** 2
+        m_w2, m_z2 = thermal_boson_masses_squared(t)
         g_f = c.G_FERMI * (c.M_W**2 / m_w2)
         v_nu = -(7 * math.sqrt(2) * math.pi**2 / 45) * g_f * k * t**4 * (2 / m_w2 + 1 / m_z2)
-        # Γ_ν(k): four-fermion scattering + inverse decays ν ℓ̄ → W, ν ν̄ → Z (kinetics.md §6.4, with m_W(T), m_Z(T)).
-        cw2 = (c.M_W / c.M_Z) ** 2
-        width = (C_F * g_f**2 * t**4 * k
-                 + c.G_WEAK**2 * m_w2 * t / (16 * math.pi * k**2) * jnp.log1p(jnp.exp(-m_w2 / (4 * k * t)))
-                 + c.G_WEAK**2 * m_z2 * t / (32 * math.pi * cw2 * k**2) * jnp.log1p(jnp.exp(-m_z2 / (4 * k * t))))
-
-        def indirect(eps):
-            d = eps - v_nu
-            denom = d**2 + width**2 / 4
-            pref = v**2 / (2 * energy) * eps
-            return pref * d / denom, pref * width / denom
-
-        h_p, g_p = indirect(energy + k)
-        h_m, g_m = indirect(energy - k)
-
-        def avg(q, weight):
-            return jnp.sum(weight * q) / jnp.sum(weight)
-
-        inv_e = avg(1 / energy, w_rho)
-        return RateCoefficients(
-            gamma_nu_plus=GAMMA_NU_PLUS * t * fade + avg(g_p, w_mu),
-            gamma_nu_minus=GAMMA_NU_MINUS * m**2 / t * fade + avg(g_m, w_mu),
-            gamma_N_plus=GAMMA_N_PLUS * t * fade + avg(g_p, w_rho),
-            gamma_N_minus=GAMMA_N_MINUS * m**2 / t * fade + avg(g_m, w_rho),
-            h_plus=H_PLUS * t * fade + avg(h_p, w_rho),
-            h_minus=avg(h_m, w_rho),
-            h_zero=-m * inv_e,
-        )
+        # Only the low-temperature potential: b_ν T = −V_ν, a_ν = 0 (no level crossing).
+        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, 0.0, -v_nu, m_w2, m_z2)
+        return averaged_coefficients(t, m, h_p, g_p, h_m, g_m)
 
     def check_range(self, t_low, t_high, mass):
         if t_low < self.t_min or t_high > self.t_max:

@@ -15,7 +15,7 @@ requires (kinetics.md §6.4), the W loop enters with coupling g²/2, not ULYSSES
     a_ν = (g² + g'²)/4 · A(m_Z) + (g²/2) · A(m_W),     b_ν = (g² + g'²)/4 · B(m_Z) + (g²/2) · B(m_W).
 
 With that coefficient the low-temperature limit reproduces the Nötzold–Raffelt potential,
-b_ν T = −V_ν = (7√2π²/45) G_F k T⁴ (2/m_W² + 1/m_Z²) (hep-ph/0xxxx: Nötzold & Raffelt, Nucl. Phys. B307 (1988) 924),
+b_ν T = −V_ν = (7√2π²/45) G_F k T⁴ (2/m_W² + 1/m_Z²) (Nötzold & Raffelt, Nucl. Phys. B307 (1988) 924),
 which a test checks.
 
 Numerics: each A, B is a one-dimensional integral over the loop momentum w = p/T ∈ (0, 80) with integrable logarithmic

@@ -123,6 +123,8 @@ def optimise(
     rates: Optional[str] = typer.Option(None, "--rates", help="provisional (default), computed, or a 9-column table"),
     T_end: float = typer.Option(5.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
     seed: int = typer.Option(0, "--seed"),
+    cp_symmetry: bool = typer.Option(True, "--cp-symmetry/--no-cp-symmetry",
+                                     help="fold Y_B = −target onto +target by CP conjugation (exact; default on)"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of objective and Y_B per step"),
 ):
@@ -138,13 +140,13 @@ def optimise(
         rate_model = rate_model_from_spec(rates)
         result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, hierarchy=hierarchy.upper(),
                               bau_target=bau_target, bau_tolerance=bau_tolerance, starts=starts, steps=steps,
-                              learning_rate=learning_rate, seed=seed, t_end=T_end)
+                              learning_rate=learning_rate, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     out = result.to_json()
     out["settings"] = {"objective": objective, "M": M, "free_M": free_M, "hierarchy": hierarchy.upper(),
                        "bau_target": bau_target, "bau_tolerance": bau_tolerance, "starts": starts, "steps": steps,
-                       "learning_rate": learning_rate, "T_end": T_end, "seed": seed,
+                       "learning_rate": learning_rate, "T_end": T_end, "seed": seed, "cp_symmetry": cp_symmetry,
                        "rates": rate_model.description}
     if json_path:
         json_path.write_text(json.dumps(out, indent=2, default=_json_default) + "\n")

@@ -69,6 +69,7 @@ class _Problem(eqx.Module):
     free_mass: bool = eqx.field(static=True)
     mass: float = eqx.field(static=True)
     mass_bounds: tuple = eqx.field(static=True)
+    cp_symmetry: bool = eqx.field(static=True, default=True)
 
     def theta(self, u):
         if self.free_mass:
@@ -80,7 +81,10 @@ class _Problem(eqx.Module):
 
     def loss_from_observables(self, obs):
         objective = jnp.abs(obs[self.objective_index])
-        violation = jax.nn.relu(jnp.abs(obs[0] / self.bau_target - 1) - self.bau_tolerance) / self.bau_tolerance
+        # With cp_symmetry, a point with Y_B = −target is as good as one with +target: its CP conjugate
+        # (Im ω, δ, η) → −(Im ω, δ, η) flips every asymmetry exactly and leaves |Y_L|, max |Y_e| unchanged.
+        y_b = jnp.abs(obs[0]) if self.cp_symmetry else obs[0]
+        violation = jax.nn.relu(jnp.abs(y_b / self.bau_target - 1) - self.bau_tolerance) / self.bau_tolerance
         return -jnp.log(objective + 1e-300) + PENALTY_WEIGHT * violation**2
 
     def observables(self, u):
@@ -135,8 +139,16 @@ def optimise(
     thermo=None,
     susceptibility=None,
     progress: bool = True,
+    cp_symmetry: bool = True,
 ) -> OptimisationResult:
-    """Multi-start Adam maximisation of the LTA or max |Y_e| with Y_B in the band target·(1 ± tolerance)."""
+    """Multi-start Adam maximisation of the LTA or max |Y_e| with Y_B in the band target·(1 ± tolerance).
+
+    ``cp_symmetry`` (default on): the CP conjugate θ̄ = (M, ΔM, −Im ω, Re ω, −δ, −η) has every asymmetry of θ with
+    the opposite sign (exact: the rates are real and F → F*; a test checks it through the solve). The penalty then
+    acts on |Y_B|, and a point found with Y_B < 0 is recorded as its conjugate (``"cp_conjugated": true``), so every
+    reported point has Y_B > 0 and can be re-solved as it stands. This doubles the feasible set and removes the
+    wrong-sign traps seen at M = 5 GeV. ``cp_symmetry=False`` is the behaviour of the first optimiser-vs-scan study.
+    """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     for name, value in (("bau_target", bau_target), ("bau_tolerance", bau_tolerance), ("mass", mass)):
@@ -153,7 +165,8 @@ def optimise(
         rates.check_range(t_end, t_start, m)
     fn = make_observable_map(reference, rates, t_start=t_start, t_end=t_end, thermo=thermo,
                              susceptibility=susceptibility, solver_options=solver_options, mode="forward")
-    problem = _Problem(fn, 1 if objective == "lta" else 5, bau_target, bau_tolerance, free_mass, mass, mass_bounds)
+    problem = _Problem(fn, 1 if objective == "lta" else 5, bau_target, bau_tolerance, free_mass, mass, mass_bounds,
+                       cp_symmetry)
     u_starts = starting_points(starts, sampler=sampler, seed=seed, free_mass=free_mass, mass_bounds=mass_bounds)
     optimiser = optax.adam(learning_rate)
 
@@ -174,7 +187,7 @@ def optimise(
                     call_time += time.perf_counter() - tc
                 n_calls += 1
                 theta = np.asarray(problem.theta(u))
-                record = _record(s, step, theta, obs, float(loss), objective, bau_target, bau_tolerance)
+                record = _record(s, step, theta, obs, float(loss), objective, bau_target, bau_tolerance, cp_symmetry)
                 history.append(record)
                 if record["status"] == "success" and (best is None or _better(record, best)):
                     best = record
@@ -202,12 +215,23 @@ def _better(a: dict, b: dict) -> bool:
     return a["loss"] < b["loss"]
 
 
-def _record(start, step, theta, obs, loss, objective, target, tol) -> dict:
+def cp_conjugate(theta) -> np.ndarray:
+    """θ = (M, log10 ΔM, Im ω, Re ω, δ, η) → (M, log10 ΔM, −Im ω, Re ω, −δ, −η): F → F*, all asymmetries flip sign."""
+    theta = np.array(theta, dtype=float)
+    theta[[2, 4, 5]] *= -1
+    return theta
+
+
+def _record(start, step, theta, obs, loss, objective, target, tol, cp_symmetry=False) -> dict:
     ok = bool(np.all(np.isfinite(obs)))
     value = float(abs(obs[1] if objective == "lta" else obs[5])) if ok else math.nan
+    conjugated = bool(cp_symmetry and ok and obs[0] < 0)
+    if conjugated:
+        theta = cp_conjugate(theta)
+        obs = np.asarray(obs, dtype=float) * np.array([-1, -1, -1, -1, -1, 1])
     y_b = float(obs[0]) if ok else math.nan
     return {
-        "start": start, "step": step, "status": "success" if ok else "failed",
+        "start": start, "step": step, "status": "success" if ok else "failed", "cp_conjugated": conjugated,
         "M": float(theta[0]), "delta_M": float(10 ** theta[1]), "im_omega": float(theta[2]),
         "re_omega": float(theta[3] % (2 * math.pi)), "delta": float(theta[4] % (2 * math.pi)),
         "eta": float(theta[5] % (2 * math.pi)),

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import warnings
 
 import interpax
@@ -214,7 +215,6 @@ def write_rate_table(path, table: np.ndarray) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w") as fh:
         fh.write("\n".join(lines) + "\n")
-    import os
     os.replace(tmp, path)
 
 

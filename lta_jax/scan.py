@@ -21,7 +21,7 @@ Card (all tables optional except ``[scan]``)::
 
     [solver]
     T_end = 10.0
-    rates = "provisional"     # or a 9-column table
+    rates = "provisional"     # "computed", or a 9-column table
     tolerance = "fast"        # "fast" (rtol 1e-6) or "default" (rtol 1e-8)
 
 Scanned names: ``M``, ``log10_M``, ``delta_M``, ``log10_delta_M``, ``im_omega``, ``re_omega``, ``delta``, ``eta``.
@@ -53,10 +53,9 @@ import h5py
 import numpy as np
 from scipy.stats import qmc
 
+from .api import rate_model_from_spec
 from .batch import BATCH_OBSERVABLES, solve_batch
 from .parameters import HIERARCHIES, parse_angle
-from .provisional_rates import ProvisionalRates
-from .rates import TabulatedRates
 from .solver import SolverOptions
 
 #: Paper Table 1 ranges (kinetics.md §1): "broad" and the "large LTA" region.
@@ -208,11 +207,6 @@ def plan_points(card: ScanCard) -> dict:
     return points
 
 
-def _rates(card: ScanCard):
-    spec = card.solver["rates"]
-    return ProvisionalRates() if spec in ("provisional", "", None) else TabulatedRates.from_file(spec)
-
-
 def _solver_options(card: ScanCard) -> SolverOptions:
     base = TOLERANCES[card.solver["tolerance"]]
     if "max_steps" in card.solver:
@@ -296,7 +290,7 @@ def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int
             raise ValueError(f"{out_dir} holds a scan of a different card (digest {plan['digest']} ≠ {card.digest}); "
                              "use a new output directory")
     points = plan_points(card)
-    rates = _rates(card)
+    rates = rate_model_from_spec(card.solver["rates"])
     solver_options = _solver_options(card)
     t_end = float(card.solver["T_end"])
     t_start = card.solver.get("T_start")

@@ -11,8 +11,8 @@ Writes ``<out>/optimise_vs_scan.json`` and ``<out>/optimise_vs_scan.png``.
     python experiments/optimise_vs_scan.py --masses 1 2 5 --starts 4 --steps 30            # full study
     python experiments/optimise_vs_scan.py --masses 1 --starts 2 --steps 10 --scan-multiplier 5 --map-size 3  # reduced
 
-Rates: the provisional model (the package's computed rates are a separate issue); results are about the optimiser,
-not physics predictions.
+Rates: ``--rates`` (default: the package's computed rates, ``lta_jax.computed_rates``; the first study, in
+results/optimise_vs_scan, used ``--rates provisional``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from lta_jax import solve_batch
 from lta_jax.gradients import _values, _values_and_jac_forward, make_observable_map
 from lta_jax.optimise import LARGE_LTA_BOX, OPTIMISATION_SOLVER, optimise
 from lta_jax.parameters import ModelParameters
-from lta_jax.provisional_rates import ProvisionalRates
+from lta_jax.api import rate_model_from_spec
 
 
 def random_scan(rates, mass, n, seed, tol, progress_label, t_end, cp_symmetry=False):
@@ -63,6 +63,29 @@ def random_scan(rates, mass, n, seed, tol, progress_label, t_end, cp_symmetry=Fa
             "best": best}
 
 
+def level_crossing_diagnostic(rates, mass, delta_m, im_omega, re_omega, delta, eta, t_end):
+    """Where is the LTA of a point made, and how much does it depend on H_N there (kinetics.md §6.5)?
+
+    Returns Y_L at 35 and 15 GeV and at T_end, the share of Y_L(T_end) accumulated between 35 and 15 GeV (the
+    level-crossing band, where (2.2) is not derived), and Y_L(T_end) with h̄+ switched off (the paper's Fig.-19
+    variant) — a large ratio flags a result that carries the level-crossing theory uncertainty."""
+    from lta_jax import solve
+    from lta_jax.rates import RateVariant
+
+    params = ModelParameters(mass, delta_m, im_omega, re_omega, delta, eta)
+    sol = solve(params, rates, t_start=1e3, t_end=t_end, solver_options=OPTIMISATION_SOLVER)
+    if not sol.succeeded:
+        return {"status": sol.status}
+    temps, y_l = sol.temperatures[::-1], sol.states[::-1, 0:3].sum(axis=1)  # ascending T for np.interp
+    at = {t: float(np.interp(t, temps, y_l)) for t in (35.0, 15.0)}
+    end = float(y_l[0])
+    off = solve(params, RateVariant(rates, h_plus=False), t_start=1e3, t_end=t_end, solver_options=OPTIMISATION_SOLVER)
+    end_off = float(off.states[-1, 0:3].sum()) if off.succeeded else math.nan
+    return {"status": "success", "Y_L_35GeV": at[35.0], "Y_L_15GeV": at[15.0], "Y_L_end": end,
+            "share_made_15_35GeV": abs(at[15.0] - at[35.0]) / abs(end) if end else math.nan,
+            "Y_L_end_h_plus_off": end_off, "h_plus_off_over_on": abs(end_off / end) if end else math.nan}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--masses", type=float, nargs="+", default=[1.0, 2.0, 5.0])
@@ -76,11 +99,12 @@ def main():
     ap.add_argument("--cp-symmetry", action="store_true",
                     help="optimiser and scans count |Y_B| in the band as feasible (the CP conjugate has +Y_B); "
                          "off in the first study (README table)")
+    ap.add_argument("--rates", default="computed", help="computed (default), provisional, or a 9-column table")
     ap.add_argument("--out", default="results/optimise_vs_scan")
     args = ap.parse_args()
     out_dir = pathlib.Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rates = ProvisionalRates()
+    rates = rate_model_from_spec(args.rates)
     table = {"settings": vars(args), "rates": rates.description, "masses": {}}
 
     for mass in args.masses:
@@ -128,6 +152,15 @@ def main():
             maps = {"log10_delta_M_offsets": d_logdm.tolist(), "re_omega_offsets": d_re.tolist(),
                     "dYL_dDeltaM": grid_dm.tolist(), "dYL_dReOmega": grid_re.tolist()}
 
+        # Level crossing: where the best points make their LTA and how much they depend on H_N there.
+        crossing = {}
+        if b.get("status") == "success" and b.get("feasible"):
+            crossing["optimiser_best"] = level_crossing_diagnostic(
+                rates, mass, b["delta_M"], b["im_omega"], b["re_omega"], b["delta"], b["eta"], args.t_end)
+        if large["best"] is not None:
+            u = large["best"]["u"]
+            crossing["scan_best"] = level_crossing_diagnostic(rates, mass, 10 ** u[0], *u[1:], args.t_end)
+
         table["masses"][str(mass)] = {
             "cost_value_and_gradient_over_solve": cost_ratio,
             "median_solve_s": statistics.median(t_solve), "median_value_and_gradient_s": statistics.median(t_grad),
@@ -136,6 +169,7 @@ def main():
             "random_scan_equal_budget": equal,
             f"random_scan_{args.scan_multiplier:g}x_budget": large,
             "derivative_maps": maps,
+            "level_crossing": crossing,
             "optimiser_history": res.history,
         }
         print(json.dumps({k: v for k, v in table["masses"][str(mass)].items()

@@ -38,12 +38,17 @@ def _number(settings, key) -> float:
 
 
 def rate_model_from_spec(spec) -> RateModel:
-    """"provisional" (or empty) → :class:`ProvisionalRates`; "computed" → :class:`ComputedRates`; else a table path."""
-    if spec in (None, "", "provisional"):
-        return ProvisionalRates()
-    if spec == "computed":
+    """"computed" (or empty; the default) → :class:`ComputedRates` with the paper's symmetric-phase normalisation;
+    "computed-ulysses" → the same with ULYSSES' constants; "provisional" → :class:`ProvisionalRates`; else a table
+    path (the authors' 9-column format)."""
+    if spec in (None, "", "computed", "computed-paper"):
         from .computed_rates import ComputedRates
-        return ComputedRates.build()
+        return ComputedRates.build("paper")
+    if spec == "computed-ulysses":
+        from .computed_rates import ComputedRates
+        return ComputedRates.build("ulysses")
+    if spec == "provisional":
+        return ProvisionalRates()
     return TabulatedRates.from_file(spec)
 
 
@@ -88,8 +93,6 @@ def execute_run(run: Run) -> dict:
                         "susceptibility": getattr(run.susceptibility, "label", type(run.susceptibility).__name__)}
     base = getattr(run.rates, "base", run.rates)
     result["provisional_rates"] = isinstance(base, ProvisionalRates)
-    # The computed model is not validated yet either (issue 3): outputs say so.
-    result["rates_in_progress"] = type(base).__name__ == "ComputedRates"
     return result
 
 

@@ -53,7 +53,7 @@ def solve(
     delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi]"),
     eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi]"),
     hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH"),
-    rates: Optional[str] = typer.Option(None, "--rates", help="provisional (default), computed (in progress), or a 9-column rate table"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
     T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
     T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
     source_term: Optional[bool] = typer.Option(None, "--source-term/--no-source-term", help="S_eq (default off)"),
@@ -67,7 +67,7 @@ def solve(
 ):
     """Solve the 11 averaged kinetic equations for one point; print and optionally save Y_B, the LTA and more.
 
-    Without arguments: the paper's Fig.-18 point with the provisional rate model, plot written to lta_solve.png.
+    Without arguments: the paper's Fig.-18 point with the computed rate model, plot written to lta_solve.png.
     """
     given = {k: v for k, v in dict(M=M, delta_M=delta_M, im_omega=im_omega, re_omega=re_omega, delta=delta, eta=eta,
                                    hierarchy=hierarchy, rates=rates, T_start=T_start, T_end=T_end,
@@ -120,7 +120,7 @@ def optimise(
     starts: int = typer.Option(4, "--starts", help="number of Sobol starts in the large-LTA box"),
     steps: int = typer.Option(30, "--steps", help="Adam steps per start"),
     learning_rate: float = typer.Option(0.05, "--learning-rate"),
-    rates: Optional[str] = typer.Option(None, "--rates", help="provisional (default), computed, or a 9-column table"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
     T_end: float = typer.Option(5.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
     seed: int = typer.Option(0, "--seed"),
     cp_symmetry: bool = typer.Option(True, "--cp-symmetry/--no-cp-symmetry",
@@ -190,7 +190,7 @@ def scan(
 @app.command()
 def rates(
     M: float = typer.Option(1.0, "--M", help="HNL mass [GeV]"),
-    rates_spec: str = typer.Option("computed", "--rates", help="computed, provisional, or a 9-column table"),
+    rates_spec: str = typer.Option("computed", "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
     out: pathlib.Path = typer.Option(..., "--out", help="output table (9 columns, T descending, E format)"),
     T_high: float = typer.Option(1e5, "--T-high", help="highest temperature [GeV]"),
     T_low: float = typer.Option(5.0, "--T-low", help="lowest temperature [GeV]"),

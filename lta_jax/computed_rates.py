@@ -1,30 +1,37 @@
-"""Rate coefficients computed by the package (issue 3, in progress): ``ComputedRates``.
+"""Rate coefficients computed by the package: ``ComputedRates`` (``--rates computed``, the default).
 
 What is computed, per momentum mode k = yT (Gauss–Legendre nodes in y ∈ (0, 30)) and averaged with the weights of
 kinetics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄_N±, h̄±; μ-weights y² f_F(1 − f_F) for γ̄_ν±):
 
-* **Symmetric phase**, the Higgs-doublet-mediated rates, with the literature constants of the ULYSSES implementation
-  of the Ghiglieri–Laine rates (arXiv:1605.07720, 1703.06085; ULYSSES ``data/ARS_rates`` averaged at M = 1 GeV,
-  1 TeV, as quoted in kinetics.md §6.2): γ̄_ν+ = 8.66e-3 T, γ̄_N+ = 1.095e-2 T, γ̄_ν− = 0.0229 M²/T,
-  γ̄_N− = 0.0388 M²/T, and the free-theory h̄+ = π²T/(144 ζ(3)) (kinetics.md §6.1). They are faded out as
-  (1 − v²/v0²) through the crossover. kinetics.md §6.2 documents that the fermion-number-violating constants of the two
-  state-of-the-art implementations differ by 2–2.5×; these are not fitted to the authors' table.
-* **Higgs phase**, the indirect contributions through ν–N mixing (kinetics.md §6.4, "Mode B"):
+* **Symmetric phase**, the Higgs-doublet-mediated rates γ̄_ν+ = a T, γ̄_N+ = b T, γ̄_ν− = c M²/T, γ̄_N− = d M²/T,
+  h̄+ = e T with literature normalisations (:data:`SYMMETRIC_CONSTANTS`): by default those of the paper's own rate code
+  (1808.10833 family; kinetics.md §6.2), optionally ULYSSES' averages of the Ghiglieri–Laine rates (their FNV constants
+  are 2–2.5× larger — the literature's spread, kinetics.md §11.3). They are faded out as (1 − v²/v0²) through the
+  crossover, v(T) from :mod:`lta_jax.electroweak`.
+* **Higgs phase, indirect contributions** through ν–N mixing (kinetics.md §6.4, "Mode B"):
       h_s(k) = [v²/(2E)] ε_s D_s/(D_s² + Γ_ν²/4),   γ_s(k) = [v²/(2E)] ε_s Γ_ν/(D_s² + Γ_ν²/4),
       ε± = E ± k,   D_s = (1 + a_ν) ε_s + b_ν T,
   with a_ν, b_ν from the **one-loop thermal self-energy** of :mod:`lta_jax.self_energy` (W and Z loops, massive
-  bosons, g²/2 W coupling). This produces the level crossing (the sign change of h̄−) that the provisional model
-  lacks. The self-energy is tabulated once (first use) on a grid in ln T × the y nodes, at z = M/T = 0: the mass
-  shell enters the loop only through y0 = √(y² + z²); the approximation is good for M ≪ T (a test bounds it) and is
-  why M > T_end/3 triggers a warning.
-* Γ_ν = C_F G_F² T⁴ k + inverse decays ν ℓ̄ → W, ν ν̄ → Z (kinetics.md §6.4). **Fitted constant:** C_F = 10 (the
-  specification's calibration to the authors' table at 5–10 GeV; physically it depends on the number of relativistic
-  species).
+  bosons, g²/2 W coupling). The sign change of b_ν is the level crossing (h̄− changes sign). The self-energy is
+  tabulated once per process on ln T × the y nodes at z = M/T = 0 (the mass shell enters only through √(y² + z²); good
+  for M ≪ T, hence the warning for M > T_end/3).
+* **Active-neutrino width** Γ_ν (:func:`active_neutrino_width`): four-fermion scattering C_F G_F² T⁴ k saturated
+  through the crossover by Γ_X = C_X T²/m_W(T), plus the inverse decays ν ℓ̄ → W, ν ν̄ → Z.
+* **Direct 1↔2 decays** W, Z, h ↔ N ℓ (:func:`direct_decay_rate`), Goldstone-equivalence normalisation, in the FNC
+  rates.
 * h̄0 = −M⟨1/E_N⟩ (kinetics.md §2.4).
 
-Not yet included (so issue 3 stays open): direct 1↔2 decays of W/Z/h (the ≈0.02 T missing in γ̄_N+ at 30–60 GeV),
-vacuum HNL decays below 5 GeV (§8), thermal W/Z masses in the symmetric phase, and the momentum-resolved interface.
-Valid range: 5 GeV ≤ T ≤ 10⁵ GeV, 0.1 ≤ M ≤ 30 GeV.
+Constants fitted rather than derived (each named, value and fit documented): :data:`C_F` = 10 (four-fermion width,
+the specification's calibration at 5–10 GeV) and :data:`C_X` = 0.019 (crossover width; least squares of the FNV
+coefficients and h̄− against the authors' M = 1 GeV table at 60–140 GeV, ``experiments/fit_rate_constants.py``).
+:data:`C_DIRECT` = 1 is not fitted.
+
+Accuracy against the authors' M = 1 GeV table: README ("Rate coefficients") and ``experiments/rates_accuracy.py``.
+Below 5 GeV (no reference data; kinetics.md §8, O(1) uncertainty): C_F scaled with the number of relativistic
+scattering partners (:func:`relativistic_scatterers`), and the solver adds the vacuum HNL decays (3.1) of
+:mod:`lta_jax.decays` to Γ_N (``KineticOptions.hnl_decays``). Not included: the self-energy off the light cone
+(M ≳ T/3, warned), the momentum dependence of the symmetric-phase rates.
+Range: 1 GeV ≤ T ≤ 10⁵ GeV (warning below 5 GeV), 0.1 ≤ M ≤ 30 GeV.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ import functools
 import math
 import os
 import warnings
+from typing import NamedTuple
 
+import equinox as eqx
 import interpax
 import jax
 import jax.numpy as jnp
@@ -43,13 +52,37 @@ from . import constants as c
 from .electroweak import higgs_vev
 from .rates import RateCoefficients, RateModel
 
-GAMMA_NU_PLUS = 8.66e-3
-GAMMA_N_PLUS = 1.095e-2
-GAMMA_NU_MINUS = 0.0229
-GAMMA_N_MINUS = 0.0388
-H_PLUS = math.pi**2 / (144 * c.ZETA3)
-#: Fitted: coefficient of the four-fermion part of the active-neutrino width (kinetics.md §6.4).
+class SymmetricPhaseConstants(NamedTuple):
+    """Symmetric-phase normalisations: γ̄_ν+/T, γ̄_N+/T, γ̄_ν−·T/M², γ̄_N−·T/M², h̄+/T, and where they come from."""
+
+    gamma_nu_plus: float
+    gamma_N_plus: float
+    gamma_nu_minus: float
+    gamma_N_minus: float
+    h_plus: float
+    source: str
+
+
+#: The normalisation of the paper's own rate code (1808.10833 family, Ghiglieri–Laine rates as implemented by the
+#: authors), as quoted for T = 1 TeV in kinetics.md §6.2. The package default: the paper's results rest on it.
+PAPER_CONSTANTS = SymmetricPhaseConstants(8.64e-3, 9.65e-3, 0.0112, 0.0152, 0.0523,
+                                          "1808.10833 code normalisation (kinetics.md §6.2, T = 1 TeV)")
+#: ULYSSES' averages of the Ghiglieri–Laine rates (arXiv:1605.07720, 1703.06085; ULYSSES ``data/ARS_rates`` at
+#: M = 1 GeV, 1 TeV, kinetics.md §6.2) and the free-theory h̄+ = π²T/(144 ζ(3)) (kinetics.md §6.1). Their FNV constants
+#: are 2–2.5× the paper's: this is the literature's spread (kinetics.md §11.3), selectable as ``symmetric="ulysses"``.
+ULYSSES_CONSTANTS = SymmetricPhaseConstants(8.66e-3, 1.095e-2, 0.0229, 0.0388, math.pi**2 / (144 * c.ZETA3),
+                                            "ULYSSES averages of the Ghiglieri–Laine rates (kinetics.md §6.2)")
+SYMMETRIC_CONSTANTS = {"paper": PAPER_CONSTANTS, "ulysses": ULYSSES_CONSTANTS}
+
+#: Fitted: coefficient of the four-fermion part of the active-neutrino width (kinetics.md §6.4; the specification's
+#: calibration to the authors' table at 5–10 GeV; physically it depends on the number of relativistic species).
 C_F = 10.0
+#: Fitted: the crossover width Γ_X = C_X T²/m_W(T) that saturates the four-fermion width (see
+#: :func:`active_neutrino_width`); least squares of the FNV coefficients and h̄− against the authors' M = 1 GeV table
+#: over 60–140 GeV (``experiments/fit_rate_constants.py``).
+C_X = 0.019
+#: Normalisation of the direct 1↔2 decays B ↔ N ℓ (B = W, Z, h) relative to Goldstone equivalence (1 = no fit).
+C_DIRECT = 1.0
 
 # Gauss–Legendre nodes in y = k/T on (0, 30), three panels.
 _panels = [(0.0, 1.0), (1.0, 6.0), (6.0, 30.0)]
@@ -58,27 +91,97 @@ Y_NODES = np.concatenate([0.5 * (b - a) * _x + 0.5 * (a + b) for a, b in _panels
 Y_WEIGHTS = np.concatenate([0.5 * (b - a) * _w for a, b in _panels])
 
 #: Temperatures [GeV] of the self-energy table: above ~170 GeV v = 0 and the indirect terms vanish.
-SELF_ENERGY_T_RANGE = (4.0, 175.0)
+SELF_ENERGY_T_RANGE = (0.9, 175.0)
 
 
-def active_neutrino_width(k, t, m_w2, m_z2):
-    """Γ_ν(k, T) [GeV]: C_F G_F² T⁴ k (four-fermion scattering) + inverse decays ν ℓ̄ → W and ν ν̄ → Z with a Boltzmann
-    boson and a Fermi partner (kinetics.md §6.4); G_F is scaled as m_W²(0)/m_W²(T)."""
-    g_f = c.G_FERMI * (c.M_W**2 / m_w2)
+def inverse_decay_width(k, t, m_w2, m_z2):
+    """Inverse decays ν ℓ̄ → W and ν ν̄ → Z with a Boltzmann boson and a Fermi partner (kinetics.md §6.4) [GeV]."""
     cw2 = (c.M_W / c.M_Z) ** 2
-    return (C_F * g_f**2 * t**4 * k
-            + c.G_WEAK**2 * m_w2 * t / (16 * math.pi * k**2) * jnp.log1p(jnp.exp(-m_w2 / (4 * k * t)))
+    return (c.G_WEAK**2 * m_w2 * t / (16 * math.pi * k**2) * jnp.log1p(jnp.exp(-m_w2 / (4 * k * t)))
             + c.G_WEAK**2 * m_z2 * t / (32 * math.pi * cw2 * k**2) * jnp.log1p(jnp.exp(-m_z2 / (4 * k * t))))
 
 
-def mode_b_coefficients(t, m, a_nu, b_nu_t, m_w2, m_z2):
-    """Higgs-phase indirect coefficients (kinetics.md §6.4) per y node, given the self-energy a_ν and b_ν T [GeV].
+#: Scattering partners of an active neutrino in four-fermion processes: (mass [GeV], weight = colours × species).
+#: Equal weights per Dirac fermion and colour — a counting rule, not the electroweak couplings [UNVERIFIED].
+SCATTERING_PARTNERS = ((0.0, 3.0), (c.M_ELECTRON, 1.0), (c.M_MUON, 1.0), (c.M_TAU, 1.0), (c.M_UP, 3.0),
+                       (c.M_DOWN, 3.0), (c.M_STRANGE, 3.0), (c.M_CHARM, 3.0), (c.M_BOTTOM, 3.0))
+#: C_F was calibrated at 5–10 GeV (kinetics.md §6.4); the species count is normalised there.
+C_F_REFERENCE_TEMPERATURE = 7.0
 
-    Returns (h+, γ+, h−, γ−) arrays over :data:`Y_NODES` [GeV]."""
-    v = higgs_vev(t)
-    k = jnp.asarray(Y_NODES) * t
+
+def relativistic_scatterers(t):
+    """Σ_f w_f n_f(T)/n_f(m_f = 0): the Fermi–Dirac-weighted number of four-fermion scattering partners.
+
+    Below ~5 GeV the b, c quarks and the τ decouple and the four-fermion width drops with them (kinetics.md §8: "C_F
+    reduced as species decouple"); :func:`active_neutrino_width` scales C_F by this count relative to 7 GeV."""
+    y = jnp.asarray(Y_NODES)
+    w = jnp.asarray(Y_WEIGHTS) * y**2
+    massless = jnp.sum(w / (jnp.exp(y) + 1))
+    return sum(weight * jnp.sum(w / (jnp.exp(jnp.sqrt(y**2 + (mass / t) ** 2)) + 1)) / massless
+               for mass, weight in SCATTERING_PARTNERS)
+
+
+def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X):
+    """Γ_ν(k, T) [GeV], the active-neutrino interaction rate of the Mode-B formulas (kinetics.md §6.4).
+
+    * Four-fermion scattering Γ_4f = C_F G_F² T⁴ k, valid for T ≪ m_W (Fermi theory; fitted C_F), with C_F scaled
+      by :func:`relativistic_scatterers` relative to 7 GeV (b, c, τ decoupling below ~5 GeV).
+    * Through the crossover the W propagator is no longer contact-like and Γ_4f (∝ T⁵) overshoots: it is combined
+      harmonically, Γ = (1/Γ_4f + 1/Γ_X)⁻¹, with the saturated width Γ_X = C_X T²/m_W(T) (phenomenological form; C_X
+      fitted, :data:`C_X`). With a momentum-independent width ∝ T the authors' FNV coefficients and h̄− are
+      reproduced to ≲5 % at 60–140 GeV for a coefficient that grows like T/m_W(T); this form encodes that.
+    * Plus :func:`inverse_decay_width`.
+    ``c_x=None`` gives the unsaturated four-fermion width with G_F ∝ 1/m_W²(T) (the provisional model's)."""
+    if c_x is None:
+        g_f = c.G_FERMI * (c.M_W**2 / m_w2)
+        return c_f * g_f**2 * t**4 * k + inverse_decay_width(k, t, m_w2, m_z2)
+    species = relativistic_scatterers(t) / relativistic_scatterers(C_F_REFERENCE_TEMPERATURE)
+    four_fermion = c_f * species * c.G_FERMI**2 * t**4 * k
+    saturated = c_x * t**2 / jnp.sqrt(m_w2)
+    return four_fermion * saturated / (four_fermion + saturated) + inverse_decay_width(k, t, m_w2, m_z2)
+
+
+def _log_one_minus_exp(x):
+    return jnp.log(-jnp.expm1(-x))
+
+
+def direct_decay_rate(k, t, m, v):
+    """Direct 1↔2 processes B ↔ N ℓ for B = W±, Z, h (kinetics.md §6.4, "Direct 1↔2 processes") [GeV per |F|²].
+
+    Per mode: Γ^(B)(k) = n_B m_B²/(16π E k) ∫_{p−}^{p+} dp [f_B(E + p) + f_F(p)], p∓ = (m_B² − M²)/(2(E ± k)), massless
+    lepton, done in closed form. Σ|𝓜_B|² = n_B |F|² (m_B² − M²) from Goldstone equivalence (the Yukawa vertex
+    N̄ φ ℓ, 2 p_N·p_ℓ = m_B² − M²): the longitudinal W (charged Goldstone) with n_W = 1, the Z (neutral Goldstone) and
+    h with n = ½ each, times :data:`C_DIRECT`. Boson masses from the Higgs mechanism only, m_B ∝ v(T) (the thermal
+    parts belong to the symmetric-phase rates, which fade as v grows), so the rate vanishes with v. Where m_B(v) < M
+    (T ≳ 142 GeV for M = 30 GeV) the decay N → B ℓ is closed by the lepton's thermal mass (m_ℓ∞ ≈ 0.3 T > 40 GeV there)
+    and the rate is set to zero. Assigned to the FNC rates (the FNV part is suppressed by M²/E²; its split is
+    [UNVERIFIED] in the specification)."""
     energy = jnp.sqrt(k**2 + m**2)
-    width = active_neutrino_width(k, t, m_w2, m_z2)
+    ratio2 = (v / c.V0) ** 2
+    m_w2 = c.G_WEAK**2 * c.V0**2 / 2 * ratio2
+    total = 0.0
+    for weight, mb2 in ((1.0, m_w2), (0.5, m_w2 * (c.M_Z / c.M_W) ** 2), (0.5, c.M_HIGGS**2 * ratio2)):
+        delta = mb2 - m**2
+        open_ = delta > 0
+        span = jnp.where(open_, delta, 1.0)  # placeholder where closed keeps the logs finite (and gradients NaN-free)
+        p_lo = span / (2 * (energy + k))
+        p_hi = span / (2 * (energy - k))
+        fermi = t * (jnp.log1p(jnp.exp(-p_lo / t)) - jnp.log1p(jnp.exp(-p_hi / t)))
+        bose = t * (_log_one_minus_exp((energy + p_hi) / t) - _log_one_minus_exp((energy + p_lo) / t))
+        rate = weight * span / (16 * math.pi * energy * k) * (bose + fermi)
+        total = total + C_DIRECT * jnp.where(open_, rate, 0.0)
+    return total
+
+
+def mode_b_coefficients(t, m, a_nu, b_nu_t, width, k=None):
+    """Higgs-phase indirect coefficients (kinetics.md §6.4) per mode k [GeV] (default: the :data:`Y_NODES` modes),
+    given the self-energy a_ν and b_ν T [GeV] and the active-neutrino width Γ_ν at those modes.
+
+    Returns (h+, γ+, h−, γ−) arrays [GeV]."""
+    v = higgs_vev(t)
+    if k is None:
+        k = jnp.asarray(Y_NODES) * t
+    energy = jnp.sqrt(k**2 + m**2)
 
     def indirect(eps):
         d = (1 + a_nu) * eps + b_nu_t
@@ -91,7 +194,8 @@ def mode_b_coefficients(t, m, a_nu, b_nu_t, m_w2, m_z2):
     return h_p, g_p, h_m, g_m
 
 
-def averaged_coefficients(t, m, h_p, g_p, h_m, g_m) -> RateCoefficients:
+def averaged_coefficients(t, m, h_p, g_p, h_m, g_m, constants: SymmetricPhaseConstants = ULYSSES_CONSTANTS,
+                          ) -> RateCoefficients:
     """Momentum averages (kinetics.md §2.4) plus the symmetric-phase constants faded by (1 − v²/v0²)."""
     y = jnp.asarray(Y_NODES)
     w = jnp.asarray(Y_WEIGHTS)
@@ -106,11 +210,11 @@ def averaged_coefficients(t, m, h_p, g_p, h_m, g_m) -> RateCoefficients:
         return jnp.sum(weight * q) / jnp.sum(weight)
 
     return RateCoefficients(
-        gamma_nu_plus=GAMMA_NU_PLUS * t * fade + avg(g_p, w_mu),
-        gamma_nu_minus=GAMMA_NU_MINUS * m**2 / t * fade + avg(g_m, w_mu),
-        gamma_N_plus=GAMMA_N_PLUS * t * fade + avg(g_p, w_rho),
-        gamma_N_minus=GAMMA_N_MINUS * m**2 / t * fade + avg(g_m, w_rho),
-        h_plus=H_PLUS * t * fade + avg(h_p, w_rho),
+        gamma_nu_plus=constants.gamma_nu_plus * t * fade + avg(g_p, w_mu),
+        gamma_nu_minus=constants.gamma_nu_minus * m**2 / t * fade + avg(g_m, w_mu),
+        gamma_N_plus=constants.gamma_N_plus * t * fade + avg(g_p, w_rho),
+        gamma_N_minus=constants.gamma_N_minus * m**2 / t * fade + avg(g_m, w_rho),
+        h_plus=constants.h_plus * t * fade + avg(h_p, w_rho),
         h_minus=avg(h_m, w_rho),
         h_zero=-m * avg(1 / energy, w_rho),
     )
@@ -149,51 +253,81 @@ def self_energy_table(n_per_efold: int = 12, crossover_step: float = 1.5, n_pane
 
 class ComputedRates(RateModel):
     """The package's computed rate model (module docstring). Build with ``ComputedRates.build()`` (tabulates the
-    one-loop self-energy once, ~seconds)."""
+    one-loop self-energy once, ~seconds); ``symmetric="paper"`` (default) or ``"ulysses"`` picks the symmetric-phase
+    normalisation (:data:`SYMMETRIC_CONSTANTS`)."""
 
     a_spline: interpax.Interpolator1D
     b_spline: interpax.Interpolator1D
-    t_min: float = 5.0
+    constants: SymmetricPhaseConstants = eqx.field(static=True, default=PAPER_CONSTANTS)
+    t_min: float = 1.0
     t_max: float = 1e5
 
     @staticmethod
-    def build() -> "ComputedRates":
-        return _computed_rates()
+    def build(symmetric: str = "paper") -> "ComputedRates":
+        if symmetric not in SYMMETRIC_CONSTANTS:
+            raise ValueError(f"unknown symmetric-phase normalisation {symmetric!r}; choose from "
+                             f"{sorted(SYMMETRIC_CONSTANTS)}")
+        return _computed_rates(symmetric)
 
     def self_energy(self, t):
         """(a_ν, b_ν) on the y nodes at temperature t [GeV] (interpolated; constant above the table)."""
         lt = jnp.clip(jnp.log(t), math.log(SELF_ENERGY_T_RANGE[0]), math.log(SELF_ENERGY_T_RANGE[1]))
         return self.a_spline(lt), self.b_spline(lt)
 
-    def __call__(self, temperature, mass):
+    def momentum_resolved(self, temperature, mass, y=None):
+        """Per-mode coefficients at k = yT, y = :data:`Y_NODES` by default (other y: the self-energy is interpolated
+        linearly between the nodes): a dict of arrays [GeV] with keys ``gamma_plus``
+        (indirect + direct), ``gamma_minus``, ``h_plus`` (indirect), ``h_minus``, ``h_zero`` = −M/E_k, and the parts
+        ``gamma_plus_indirect``, ``gamma_plus_direct``. The symmetric-phase constants are momentum averages and are
+        not included. These are the γ(k, T, M) the momentum-resolved equations need (paper §6)."""
         t = jnp.asarray(temperature, dtype=float)
         m = jnp.asarray(mass, dtype=float)
         a_nu, b_nu = self.self_energy(t)
+        if y is None:
+            y = jnp.asarray(Y_NODES)
+        else:
+            y = jnp.asarray(y, dtype=float)
+            a_nu, b_nu = (jnp.interp(y, jnp.asarray(Y_NODES), q) for q in (a_nu, b_nu))
         m_w2, m_z2 = thermal_boson_masses_squared(t)
-        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, a_nu, b_nu * t, m_w2, m_z2)
-        return averaged_coefficients(t, m, h_p, g_p, h_m, g_m)
+        k = y * t
+        width = active_neutrino_width(k, t, m_w2, m_z2)
+        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, a_nu, b_nu * t, width, k)
+        direct = direct_decay_rate(k, t, m, higgs_vev(t))
+        return {"gamma_plus": g_p + direct, "gamma_minus": g_m, "h_plus": h_p, "h_minus": h_m,
+                "h_zero": -m / jnp.sqrt(k**2 + m**2), "gamma_plus_indirect": g_p, "gamma_plus_direct": direct}
+
+    def __call__(self, temperature, mass):
+        t = jnp.asarray(temperature, dtype=float)
+        m = jnp.asarray(mass, dtype=float)
+        modes = self.momentum_resolved(t, m)
+        return averaged_coefficients(t, m, modes["h_plus"], modes["gamma_plus"], modes["h_minus"],
+                                     modes["gamma_minus"], self.constants)
 
     def check_range(self, t_low, t_high, mass):
         if t_low < self.t_min or t_high > self.t_max:
-            raise ValueError(f"the computed rate model is defined for {self.t_min:g}–{self.t_max:g} GeV (vacuum HNL "
-                             f"decays below 5 GeV are not implemented yet); requested {t_low:g}–{t_high:g} GeV")
+            raise ValueError(f"the computed rate model is defined for {self.t_min:g}–{self.t_max:g} GeV (below 1 GeV "
+                             f"quarks are confined); requested {t_low:g}–{t_high:g} GeV")
         if not (0.1 <= mass <= 30.0):
             raise ValueError(f"the computed rate model covers 0.1 ≤ M ≤ 30 GeV, got M = {mass:g} GeV")
+        if t_low < 5.0:
+            warnings.warn(f"computed rates below 5 GeV (T_end = {t_low:g} GeV): no reference table to validate "
+                          "against; four-fermion width with decoupling species and vacuum HNL decays (kinetics.md §8: "
+                          "O(1) uncertainty)", stacklevel=2)
         if mass > t_low / 3:
             warnings.warn(f"computed rates: M = {mass:g} GeV is not ≪ T_end = {t_low:g} GeV; the neutrino self-energy "
                           "is evaluated at the light cone (z = M/T → 0), which degrades for M ≳ T/3", stacklevel=2)
 
     @property
     def description(self) -> str:
-        return ("computed (in progress): literature symmetric-phase constants + one-loop ν self-energy Mode B; "
-                "no direct decays, no vacuum decays (lta_jax.computed_rates)")
+        return (f"computed: {self.constants.source} + one-loop ν self-energy (Mode B, crossover width) + direct "
+                "W/Z/h decays (lta_jax.computed_rates)")
 
 
 @functools.lru_cache(maxsize=None)
-def _computed_rates() -> ComputedRates:
+def _computed_rates(symmetric: str) -> ComputedRates:
     ln_t, a, b = self_energy_table()
     return ComputedRates(interpax.Interpolator1D(ln_t, a, method="cubic2"),
-                         interpax.Interpolator1D(ln_t, b, method="cubic2"))
+                         interpax.Interpolator1D(ln_t, b, method="cubic2"), SYMMETRIC_CONSTANTS[symmetric])
 
 
 COLUMN_NAMES = ("gamma_nu_plus", "gamma_nu_minus", "gamma_N_plus", "gamma_N_minus", "h_plus", "h_minus", "h_zero")
@@ -218,5 +352,7 @@ def write_rate_table(path, table: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["ComputedRates", "thermal_boson_masses_squared", "rate_table", "write_rate_table", "COLUMN_NAMES", "mode_b_coefficients", "averaged_coefficients", "active_neutrino_width",
-           "self_energy_table", "C_F", "Y_NODES", "Y_WEIGHTS"]
+__all__ = ["ComputedRates", "SymmetricPhaseConstants", "SYMMETRIC_CONSTANTS", "PAPER_CONSTANTS", "ULYSSES_CONSTANTS",
+           "thermal_boson_masses_squared", "rate_table", "write_rate_table", "COLUMN_NAMES", "mode_b_coefficients",
+           "averaged_coefficients", "active_neutrino_width", "inverse_decay_width", "direct_decay_rate",
+           "self_energy_table", "C_F", "C_X", "C_DIRECT", "Y_NODES", "Y_WEIGHTS"]

@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float
 
-from .parameters import ModelParameters, YukawaBilinears, yukawa_bilinears
+from .decays import decay_matrix
+from .parameters import ModelParameters, YukawaBilinears, yukawa_bilinears, yukawas
 from .rates import RateCoefficients, RateModel
 from .susceptibility import Susceptibility
 from .thermodynamics import Thermodynamics, equilibrium_yield
@@ -23,15 +24,18 @@ SIGMA1 = jnp.array([[0.0, 1.0], [1.0, 0.0]], dtype=complex)
 
 
 class KineticOptions(eqx.Module):
-    """Physics switches (both off by default, as in the paper and the reference Fortran output; kinetics.md §2.3, §4).
+    """Physics switches (kinetics.md §2.3, §4, §8).
 
     Attributes:
-        source_term: include S_eq = dY_eq/dz in the Y+ equation.
-        sound_speed_factor: use dz/dt = 3c_s² H instead of H (exact T–a relation with varying h_eff).
+        source_term: include S_eq = dY_eq/dz in the Y+ equation (off, as in the paper and the reference Fortran output).
+        sound_speed_factor: use dz/dt = 3c_s² H instead of H (exact T–a relation with varying h_eff; off).
+        hnl_decays: add the vacuum decays (3.1) of :mod:`lta_jax.decays` to Γ_N (on; negligible while T ≫ M, they
+            matter when the equations run to T ≲ M).
     """
 
     source_term: bool = eqx.field(static=True, default=False)
     sound_speed_factor: bool = eqx.field(static=True, default=False)
+    hnl_decays: bool = eqx.field(static=True, default=True)
 
 
 class KineticSystem(eqx.Module):
@@ -46,6 +50,9 @@ class KineticSystem(eqx.Module):
     # because diffrax's implicit solvers expect real pytrees.
     bilinears_re: YukawaBilinears
     bilinears_im: YukawaBilinears
+    # Rest-frame decay matrix of (3.1) in the h-basis (lta_jax.decays), real and imaginary parts; zero when off.
+    decays_re: Float[Array, "2 2"]
+    decays_im: Float[Array, "2 2"]
 
     def __init__(self, params, rates, thermo, susceptibility, options: KineticOptions | None = None):
         self.params = params
@@ -56,6 +63,11 @@ class KineticSystem(eqx.Module):
         b = yukawa_bilinears(params)
         self.bilinears_re = jax.tree_util.tree_map(jnp.real, b)
         self.bilinears_im = jax.tree_util.tree_map(jnp.imag, b)
+        if self.options.hnl_decays:
+            d = decay_matrix(params.mass, yukawas(params)) + 0j
+        else:
+            d = jnp.zeros((2, 2), dtype=complex)
+        self.decays_re, self.decays_im = jnp.real(d), jnp.imag(d)
 
     @property
     def bilinears(self) -> YukawaBilinears:
@@ -177,6 +189,10 @@ def kinetic_rhs(z, x, system: KineticSystem) -> Float[Array, "11"]:
     temperature = system.temperature(z)
     coeffs = system.rates(temperature, system.params.mass)
     mats = rate_matrices(coeffs, system.bilinears, system.params.delta_mass)
+    if system.options.hnl_decays:
+        # (3.1): rest-frame widths times the thermal time dilation ⟨M/E⟩ = M⟨1/E_N⟩ = −h̄0.
+        decays = -coeffs.h_zero * (system.decays_re + 1j * system.decays_im)
+        mats = eqx.tree_at(lambda m: m.gamma_N, mats, mats.gamma_N + decays)
     omega_tilde = system.susceptibility(temperature)
     y_delta, y_plus, y_minus = state_to_matrices(x)
     d_delta, d_plus, d_minus = averaged_equations(mats, omega_tilde, y_delta, y_plus, y_minus)

@@ -25,7 +25,8 @@ import math
 import jax.numpy as jnp
 
 from . import constants as c
-from .computed_rates import Y_NODES, averaged_coefficients, mode_b_coefficients, thermal_boson_masses_squared
+from .computed_rates import (Y_NODES, active_neutrino_width, averaged_coefficients, mode_b_coefficients,
+                             thermal_boson_masses_squared)
 from .rates import RateModel
 
 # The symmetric-phase constants, C_F, the y nodes, the Mode-B formulas and the averaging are shared with the computed
@@ -47,7 +48,8 @@ class ProvisionalRates(RateModel):
         g_f = c.G_FERMI * (c.M_W**2 / m_w2)
         v_nu = -(7 * math.sqrt(2) * math.pi**2 / 45) * g_f * k * t**4 * (2 / m_w2 + 1 / m_z2)
         # Only the low-temperature potential: b_ν T = −V_ν, a_ν = 0 (no level crossing).
-        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, 0.0, -v_nu, m_w2, m_z2)
+        width = active_neutrino_width(k, t, m_w2, m_z2, c_x=None)
+        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, 0.0, -v_nu, width)
         return averaged_coefficients(t, m, h_p, g_p, h_m, g_m)
 
     def check_range(self, t_low, t_high, mass):

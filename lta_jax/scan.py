@@ -21,7 +21,7 @@ Card (all tables optional except ``[scan]``)::
 
     [solver]
     T_end = 10.0
-    rates = "provisional"     # "computed", or a 9-column table
+    rates = "computed"        # "computed-ulysses", "provisional", or a 9-column table
     tolerance = "fast"        # "fast" (rtol 1e-6) or "default" (rtol 1e-8)
 
 Scanned names: ``M``, ``log10_M``, ``delta_M``, ``log10_delta_M``, ``im_omega``, ``re_omega``, ``delta``, ``eta``.
@@ -171,7 +171,7 @@ def parse_card(card: dict) -> ScanCard:
     if set(solver) - SOLVER_KEYS:
         raise ValueError(f"unknown keys in [solver]: {sorted(set(solver) - SOLVER_KEYS)}")
     solver.setdefault("T_end", 10.0)
-    solver.setdefault("rates", "provisional")
+    solver.setdefault("rates", "computed")
     solver.setdefault("tolerance", "fast")
     if solver["tolerance"] not in TOLERANCES:
         raise ValueError(f"tolerance must be one of {sorted(TOLERANCES)}, got {solver['tolerance']!r}")

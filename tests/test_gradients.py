@@ -41,7 +41,9 @@ def _check(values, jac, fd, observables=range(5), rel=1e-4):
                 f"∂{OBSERVABLE_NAMES[i]}/∂{PARAMETER_NAMES[j]}: AD {jac[i, j]:.8e} vs FD {fd[i, j]:.8e}")
 
 
-@pytest.mark.parametrize("name", list(POINTS))
+# The weak-washout point runs in the default suite; the strong-washout and IH points (≈1.5 min each on 2 cores) in the
+# separate `-m slow` step of .ci/run.
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if i else n for i, n in enumerate(POINTS)])
 def test_forward_mode_matches_finite_differences(name):
     params, t_end = POINTS[name]
     kw = dict(KW, t_end=t_end)

@@ -28,13 +28,9 @@ FIT_COLUMNS = ("gamma_nu_minus", "gamma_N_minus", "h_minus")
 
 def coefficients(model: cr.ComputedRates, t, mass, c_x):
     """The computed averages at temperature t with the crossover constant c_x (everything else as in the model)."""
-    a_nu, b_nu = model.self_energy(t)
-    m_w2, m_z2 = cr.thermal_boson_masses_squared(t)
-    k = jnp.asarray(cr.Y_NODES) * t
-    width = cr.active_neutrino_width(k, t, m_w2, m_z2, c_x=c_x)
-    h_p, g_p, h_m, g_m = cr.mode_b_coefficients(t, mass, a_nu, b_nu * t, width)
-    g_p = g_p + cr.direct_decay_rate(k, t, mass, cr.higgs_vev(t))
-    return cr.averaged_coefficients(t, mass, h_p, g_p, h_m, g_m, model.constants)
+    modes = model.momentum_resolved(t, mass, c_x=c_x)
+    return cr.averaged_coefficients(t, mass, modes["h_plus"], modes["gamma_plus"], modes["h_minus"],
+                                    modes["gamma_minus"], model.constants)
 
 
 def main():

@@ -121,6 +121,10 @@ def relativistic_scatterers(t):
                for mass, weight in SCATTERING_PARTNERS)
 
 
+# The species count at C_F's reference temperature: a constant, evaluated once here rather than in every RHS call.
+_REFERENCE_SCATTERERS = float(relativistic_scatterers(C_F_REFERENCE_TEMPERATURE))
+
+
 def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X):
     """Γ_ν(k, T) [GeV], the active-neutrino interaction rate of the Mode-B formulas (kinetics.md §6.4).
 
@@ -135,7 +139,7 @@ def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X):
     if c_x is None:
         g_f = c.G_FERMI * (c.M_W**2 / m_w2)
         return c_f * g_f**2 * t**4 * k + inverse_decay_width(k, t, m_w2, m_z2)
-    species = relativistic_scatterers(t) / relativistic_scatterers(C_F_REFERENCE_TEMPERATURE)
+    species = relativistic_scatterers(t) / _REFERENCE_SCATTERERS
     four_fermion = c_f * species * c.G_FERMI**2 * t**4 * k
     saturated = c_x * t**2 / jnp.sqrt(m_w2)
     return four_fermion * saturated / (four_fermion + saturated) + inverse_decay_width(k, t, m_w2, m_z2)
@@ -274,11 +278,12 @@ class ComputedRates(RateModel):
         lt = jnp.clip(jnp.log(t), math.log(SELF_ENERGY_T_RANGE[0]), math.log(SELF_ENERGY_T_RANGE[1]))
         return self.a_spline(lt), self.b_spline(lt)
 
-    def momentum_resolved(self, temperature, mass, y=None):
+    def momentum_resolved(self, temperature, mass, y=None, c_x=C_X):
         """Per-mode coefficients at k = yT, y = :data:`Y_NODES` by default (other y: the self-energy is interpolated
         linearly between the nodes): a dict of arrays [GeV] with keys ``gamma_plus``
         (indirect + direct), ``gamma_minus``, ``h_plus`` (indirect), ``h_minus``, ``h_zero`` = −M/E_k, and the parts
-        ``gamma_plus_indirect``, ``gamma_plus_direct``. The symmetric-phase constants are momentum averages and are
+        ``gamma_plus_indirect``, ``gamma_plus_direct``. ``c_x`` overrides the crossover-width constant (for its fit,
+        ``experiments/fit_rate_constants.py``). The symmetric-phase constants are momentum averages and are
         not included. These are the γ(k, T, M) the momentum-resolved equations need (paper §6)."""
         t = jnp.asarray(temperature, dtype=float)
         m = jnp.asarray(mass, dtype=float)
@@ -290,7 +295,7 @@ class ComputedRates(RateModel):
             a_nu, b_nu = (jnp.interp(y, jnp.asarray(Y_NODES), q) for q in (a_nu, b_nu))
         m_w2, m_z2 = thermal_boson_masses_squared(t)
         k = y * t
-        width = active_neutrino_width(k, t, m_w2, m_z2)
+        width = active_neutrino_width(k, t, m_w2, m_z2, c_x=c_x)
         h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, a_nu, b_nu * t, width, k)
         direct = direct_decay_rate(k, t, m, higgs_vev(t))
         return {"gamma_plus": g_p + direct, "gamma_minus": g_m, "h_plus": h_p, "h_minus": h_m,

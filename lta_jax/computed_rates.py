@@ -1,7 +1,8 @@
 """Rate coefficients computed by the package: ``ComputedRates`` (``--rates computed``, the default).
 
-What is computed, per momentum mode k = yT (Gauss–Legendre nodes in y ∈ (0, 30)) and averaged with the weights of
-kinetics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄_N±, h̄±; μ-weights y² f_F(1 − f_F) for γ̄_ν±):
+What is computed, per momentum mode k = yT (Gauss–Legendre nodes in y ∈ (0.3, 30), :data:`AVERAGE_Y_MIN`) and
+averaged with the weights of kinetics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄_N±, h̄±; μ-weights y² f_F(1 − f_F) for
+γ̄_ν±):
 
 * **Symmetric phase**, the Higgs-doublet-mediated rates γ̄_ν+ = a T, γ̄_N+ = b T, γ̄_ν− = c M²/T, γ̄_N− = d M²/T,
   h̄+ = e T with literature normalisations (:data:`SYMMETRIC_CONSTANTS`): by default those of the paper's own rate code
@@ -9,22 +10,27 @@ kinetics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄_N±, h̄±; μ-weights y² f
   are 2–2.5× larger — the literature's spread, kinetics.md §11.3). They are faded out as (1 − v²/v0²) through the
   crossover, v(T) from :mod:`lta_jax.electroweak`.
 * **Higgs phase, indirect contributions** through ν–N mixing (kinetics.md §6.4, "Mode B"):
-      h_s(k) = [v²/(2E)] ε_s D_s/(D_s² + Γ_ν²/4),   γ_s(k) = [v²/(2E)] ε_s Γ_ν/(D_s² + Γ_ν²/4),
+      h_s(k) = [v²/(2E)] ε_s D_s/(D_s² + Γ_s²/4),   γ_s(k) = [v²/(2E)] ε_s Γ_s/(D_s² + Γ_s²/4),
       ε± = E ± k,   D_s = (1 + a_ν) ε_s + b_ν T,
   with a_ν, b_ν from the **one-loop thermal self-energy** of :mod:`lta_jax.self_energy` (W and Z loops, massive
   bosons, g²/2 W coupling). The sign change of b_ν is the level crossing (h̄− changes sign). The self-energy is
   tabulated once per process on ln T × the y nodes at z = M/T = 0 (the mass shell enters only through √(y² + z²); good
   for M ≪ T, hence the warning for M > T_end/3).
-* **Active-neutrino width** Γ_ν (:func:`active_neutrino_width`): four-fermion scattering C_F G_F² T⁴ k saturated
-  through the crossover by Γ_X = C_X T²/m_W(T), plus the inverse decays ν ℓ̄ → W, ν ν̄ → Z.
+* **Active-neutrino width** Γ_s (:func:`active_neutrino_width`), per channel: Γ_s/2 is the imaginary part of the
+  D_s pole, i.e. the helicity projection ¼Tr[(γ⁰ ∓ γ·k̂) Im Σ_ν] — the on-shell interaction rate Γ_ν for the FNV
+  channel, another projection for the FNC channel. Four-fermion scattering C_F G_F² T⁴ k saturated through the
+  crossover by Γ_X = C_X T²/m_W(T) (times :data:`R_PLUS` in the FNC channel), plus the 1↔2 part ν ℓ̄ ↔ W, ν ν̄ ↔ Z
+  computed for each projection (:func:`thermal_inverse_decay_width`).
 * **Direct 1↔2 decays** W, Z, h ↔ N ℓ (:func:`direct_decay_rate`), Goldstone-equivalence normalisation, in the FNC
   rates.
 * h̄0 = −M⟨1/E_N⟩ (kinetics.md §2.4).
 
 Constants fitted rather than derived (each named, value and fit documented): :data:`C_F` = 10 (four-fermion width,
-the specification's calibration at 5–10 GeV) and :data:`C_X` = 0.019 (crossover width; least squares of the FNV
-coefficients and h̄− against the authors' M = 1 GeV table at 60–140 GeV, ``experiments/fit_rate_constants.py``).
-:data:`C_DIRECT` = 1 is not fitted.
+the specification's calibration at 5–10 GeV), :data:`C_X` = 0.017 (crossover width; least squares of the FNV
+coefficients and h̄− against the authors' M = 1 GeV table at 60–140 GeV) and :data:`R_PLUS` = 0.85 (the FNC
+channel's share of the four-fermion width; least squares of γ̄_ν+ at 5–20 GeV), both by
+``experiments/fit_rate_constants.py``. :data:`C_DIRECT` = 1 is not fitted. :data:`AVERAGE_Y_MIN` = 0.3 is a convention
+(the authors' averaging range), not a fit.
 
 Accuracy against the authors' M = 1 GeV table: README ("Rate coefficients") and ``experiments/rates_accuracy.py``.
 Below 5 GeV (no reference data; kinetics.md §8, O(1) uncertainty): C_F scaled with the number of relativistic
@@ -80,25 +86,92 @@ C_F = 10.0
 #: Fitted: the crossover width Γ_X = C_X T²/m_W(T) that saturates the four-fermion width (see
 #: :func:`active_neutrino_width`); least squares of the FNV coefficients and h̄− against the authors' M = 1 GeV table
 #: over 60–140 GeV (``experiments/fit_rate_constants.py``).
-C_X = 0.019
+C_X = 0.017
+#: Fitted: the FNC channel's share of the four-fermion width, Γ_4f⁺ = R_PLUS Γ_4f (see :func:`active_neutrino_width`);
+#: least squares of γ̄_ν+ (μ-weighted) against the authors' M = 1 GeV table at 5–20 GeV, where the four-fermion part
+#: decides it (``experiments/fit_rate_constants.py``). Per mode at 5–7 GeV the authors' FNC width is 0.6–0.75 of their
+#: FNV width for k/T = 0.5–3.
+R_PLUS = 0.85
 #: Normalisation of the direct 1↔2 decays B ↔ N ℓ (B = W, Z, h) relative to Goldstone equivalence (1 = no fit).
 C_DIRECT = 1.0
 
-# Gauss–Legendre nodes in y = k/T on (0, 30), three panels.
-_panels = [(0.0, 1.0), (1.0, 6.0), (6.0, 30.0)]
-_x, _w = np.polynomial.legendre.leggauss(24)
-Y_NODES = np.concatenate([0.5 * (b - a) * _x + 0.5 * (a + b) for a, b in _panels])
-Y_WEIGHTS = np.concatenate([0.5 * (b - a) * _w for a, b in _panels])
+#: Lower end of the momentum averages, y = k/T ≥ 0.3: the range of the authors' averages (their per-mode files start
+#: at k/T = 0.3; their h̄0 = −M⟨1/E⟩ at 1–10 TeV is the ρ-average over y ≥ 0.3 to 0.2 %, the full integral is 2.5 % off;
+#: at 40–80 GeV their averages equal the ρ-average of their own 0.3–10 modes to 1 %). Not a physics cut: the soft modes
+#: y < 0.3 (0.25 % of the N) carry h−(k) → v²/(2M), so they decide where the *averaged* h̄− changes sign — 27.2 GeV
+#: with the cut, 31.3 GeV with the full integral (``ComputedRates.build(y_min=0)``) against the authors' 26.6 GeV. That
+#: spread is a measure of how little the momentum-averaged equations can say at the level crossing (kinetics.md §6.5).
+AVERAGE_Y_MIN = 0.3
+
+
+@functools.lru_cache(maxsize=None)
+def momentum_nodes(y_min: float = AVERAGE_Y_MIN):
+    """Gauss–Legendre nodes and weights in y = k/T on (y_min, 30): 24 nodes on each of (y_min, 1), (1, 6), (6, 30)."""
+    x, w = np.polynomial.legendre.leggauss(24)
+    panels = [(y_min, 1.0), (1.0, 6.0), (6.0, 30.0)]
+    return (np.concatenate([0.5 * (b - a) * x + 0.5 * (a + b) for a, b in panels]),
+            np.concatenate([0.5 * (b - a) * w for a, b in panels]))
+
+
+Y_NODES, Y_WEIGHTS = momentum_nodes(AVERAGE_Y_MIN)
+#: Nodes on the full range y ∈ (0, 30) (the provisional model's averages).
+FULL_Y_NODES, FULL_Y_WEIGHTS = momentum_nodes(0.0)
 
 #: Temperatures [GeV] of the self-energy table: above ~170 GeV v = 0 and the indirect terms vanish.
 SELF_ENERGY_T_RANGE = (0.9, 175.0)
 
 
 def inverse_decay_width(k, t, m_w2, m_z2):
-    """Inverse decays ν ℓ̄ → W and ν ν̄ → Z with a Boltzmann boson and a Fermi partner (kinetics.md §6.4) [GeV]."""
+    """Inverse decays ν ℓ̄ → W and ν ν̄ → Z with a Boltzmann boson and a Fermi partner, the formula of kinetics.md §6.4
+    [GeV]: only the loss term f_F of the partner (the provisional model's width; the computed model uses
+    :func:`thermal_inverse_decay_width`)."""
     cw2 = (c.M_W / c.M_Z) ** 2
     return (c.G_WEAK**2 * m_w2 * t / (16 * math.pi * k**2) * jnp.log1p(jnp.exp(-m_w2 / (4 * k * t)))
             + c.G_WEAK**2 * m_z2 * t / (32 * math.pi * cw2 * k**2) * jnp.log1p(jnp.exp(-m_z2 / (4 * k * t))))
+
+
+_LAGUERRE_U, _LAGUERRE_W = np.polynomial.laguerre.laggauss(24)
+
+
+def _log_one_minus_exp(x):
+    return jnp.log(-jnp.expm1(-x))
+
+
+def thermal_inverse_decay_width(k, t, m_w2, m_z2, helicity: int = -1):
+    """1↔2 part of the active-neutrino width, ν ℓ̄ ↔ W and ν ν̄ ↔ Z, for the two helicity channels [GeV].
+
+    Im Σ_ν of the W–ℓ (Z–ν) loop on its 1↔2 cut: with K = P' + Q (lepton line P', boson Q, Q² = m_B², K² ≈ 0) the
+    unitary-gauge polarisation sum gives the Dirac structure γ^μ P̸' γ^ν (−g_μν + Q_μQ_ν/m_B²) = 2P̸' − K̸. The two
+    channels of the Mode-B formulas see its projections c∓ = ¼ Tr[(γ⁰ ∓ γ·k̂) Im Σ] (Γ_s/2 = Im of the coefficient
+    of the D_s pole, kinetics.md §6.4):
+
+    * ``helicity=-1`` (FNV, ε−): c− ∝ p(1 − cos θ) = m_B²/(2k) at fixed partner momentum p — the on-shell width of
+      kinetics.md §6.4, (g² m_B²/(16π k²)) ∫_{p_min}^∞ dp [f_F(p) + f_B(k + p)], p_min = m_B²/(4k), here with the
+      gain + loss statistics f_F + f_B of a damping rate (the specification's formula keeps only f_F: a Boltzmann
+      boson) — the same statistics as :func:`direct_decay_rate`.
+    * ``helicity=+1`` (FNC, ε+): the P̸' part gives c+ ∝ p(1 + cos θ), i.e. the integrand is weighted by
+      c+/c− = 4kp/m_B² − 1 = u/a (p = p_min + T u, a = p_min/T): suppressed for soft k (the partner must come
+      against k), enhanced for hard k. The −K̸ part (longitudinal bosons, weight 2k²/m_B²) is the Goldstone
+      amplitude already counted by :func:`direct_decay_rate` (equivalence theorem) and is left out so as not to
+      count it twice. With that split the authors' per-mode γ+(k) is reproduced to ≲15 % for k/T ≥ 2 at 15–60 GeV
+      (``experiments/rates_accuracy.py``).
+    The + integral is done with 24-node Gauss–Laguerre quadrature in u (smooth integrand; test against SciPy)."""
+    cw2 = (c.M_W / c.M_Z) ** 2
+    total = 0.0
+    for pref, m2 in ((c.G_WEAK**2 * m_w2 / (16 * math.pi * k**2), m_w2),
+                     (c.G_WEAK**2 * m_z2 / (32 * math.pi * cw2 * k**2), m_z2)):
+        a = m2 / (4 * k * t)
+        kappa = k / t
+        if helicity < 0:
+            integral = t * (jnp.log1p(jnp.exp(-a)) - _log_one_minus_exp(a + kappa))
+        else:
+            u = jnp.asarray(_LAGUERRE_U)
+            a_, kappa_ = jnp.asarray(a)[..., None], jnp.asarray(kappa)[..., None]
+            # f_F(p) + f_B(k + p) = e^{−u} × (the smooth factor below), p = p_min + T u.
+            smooth = jnp.exp(-a_) / (1 + jnp.exp(-a_ - u)) + jnp.exp(-a_ - kappa_) / -jnp.expm1(-a_ - kappa_ - u)
+            integral = t * jnp.sum(jnp.asarray(_LAGUERRE_W) * smooth * u, axis=-1) / a
+        total = total + pref * integral
+    return total
 
 
 #: Scattering partners of an active neutrino in four-fermion processes: (mass [GeV], weight = colours × species).
@@ -125,8 +198,9 @@ def relativistic_scatterers(t):
 _REFERENCE_SCATTERERS = float(relativistic_scatterers(C_F_REFERENCE_TEMPERATURE))
 
 
-def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X):
-    """Γ_ν(k, T) [GeV], the active-neutrino interaction rate of the Mode-B formulas (kinetics.md §6.4).
+def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X, helicity: int = -1, r_plus=R_PLUS):
+    """Γ_ν(k, T) [GeV], the active-neutrino width in the Mode-B formulas (kinetics.md §6.4), for the FNV
+    (``helicity=-1``, the on-shell interaction rate) or the FNC (``helicity=+1``) channel.
 
     * Four-fermion scattering Γ_4f = C_F G_F² T⁴ k, valid for T ≪ m_W (Fermi theory; fitted C_F), with C_F scaled
       by :func:`relativistic_scatterers` relative to 7 GeV (b, c, τ decoupling below ~5 GeV).
@@ -134,19 +208,22 @@ def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X):
       harmonically, Γ = (1/Γ_4f + 1/Γ_X)⁻¹, with the saturated width Γ_X = C_X T²/m_W(T) (phenomenological form; C_X
       fitted, :data:`C_X`). With a momentum-independent width ∝ T the authors' FNV coefficients and h̄− are
       reproduced to ≲5 % at 60–140 GeV for a coefficient that grows like T/m_W(T); this form encodes that.
-    * Plus :func:`inverse_decay_width`.
-    ``c_x=None`` gives the unsaturated four-fermion width with G_F ∝ 1/m_W²(T) (the provisional model's)."""
+    * In the FNC channel this scattering part is multiplied by :data:`R_PLUS` (fitted): the channel sees another
+      helicity projection of Im Σ_ν than the on-shell width (:func:`thermal_inverse_decay_width`), which for the
+      two-loop four-fermion self-energy is not computed here.
+    * Plus the 1↔2 part, :func:`thermal_inverse_decay_width` for the channel.
+    ``c_x=None`` gives the provisional model's width: the unsaturated four-fermion width with G_F ∝ 1/m_W²(T) and
+    :func:`inverse_decay_width`, the same for both channels."""
     if c_x is None:
         g_f = c.G_FERMI * (c.M_W**2 / m_w2)
         return c_f * g_f**2 * t**4 * k + inverse_decay_width(k, t, m_w2, m_z2)
     species = relativistic_scatterers(t) / _REFERENCE_SCATTERERS
     four_fermion = c_f * species * c.G_FERMI**2 * t**4 * k
     saturated = c_x * t**2 / jnp.sqrt(m_w2)
-    return four_fermion * saturated / (four_fermion + saturated) + inverse_decay_width(k, t, m_w2, m_z2)
-
-
-def _log_one_minus_exp(x):
-    return jnp.log(-jnp.expm1(-x))
+    scattering = four_fermion * saturated / (four_fermion + saturated)
+    if helicity > 0:
+        scattering = r_plus * scattering
+    return scattering + thermal_inverse_decay_width(k, t, m_w2, m_z2, helicity)
 
 
 def direct_decay_rate(k, t, m, v):
@@ -177,32 +254,35 @@ def direct_decay_rate(k, t, m, v):
     return total
 
 
-def mode_b_coefficients(t, m, a_nu, b_nu_t, width, k=None):
+def mode_b_coefficients(t, m, a_nu, b_nu_t, width, k=None, width_plus=None):
     """Higgs-phase indirect coefficients (kinetics.md §6.4) per mode k [GeV] (default: the :data:`Y_NODES` modes),
-    given the self-energy a_ν and b_ν T [GeV] and the active-neutrino width Γ_ν at those modes.
+    given the self-energy a_ν and b_ν T [GeV] and the active-neutrino width at those modes: ``width`` for the FNV
+    channel and ``width_plus`` for the FNC channel (default: the same).
 
     Returns (h+, γ+, h−, γ−) arrays [GeV]."""
     v = higgs_vev(t)
     if k is None:
         k = jnp.asarray(Y_NODES) * t
+    if width_plus is None:
+        width_plus = width
     energy = jnp.sqrt(k**2 + m**2)
 
-    def indirect(eps):
+    def indirect(eps, gamma):
         d = (1 + a_nu) * eps + b_nu_t
-        denom = d**2 + width**2 / 4
+        denom = d**2 + gamma**2 / 4
         pref = v**2 / (2 * energy) * eps
-        return pref * d / denom, pref * width / denom
+        return pref * d / denom, pref * gamma / denom
 
-    h_p, g_p = indirect(energy + k)
-    h_m, g_m = indirect(energy - k)
+    h_p, g_p = indirect(energy + k, width_plus)
+    h_m, g_m = indirect(energy - k, width)
     return h_p, g_p, h_m, g_m
 
 
 def averaged_coefficients(t, m, h_p, g_p, h_m, g_m, constants: SymmetricPhaseConstants = ULYSSES_CONSTANTS,
-                          ) -> RateCoefficients:
-    """Momentum averages (kinetics.md §2.4) plus the symmetric-phase constants faded by (1 − v²/v0²)."""
-    y = jnp.asarray(Y_NODES)
-    w = jnp.asarray(Y_WEIGHTS)
+                          nodes=None) -> RateCoefficients:
+    """Momentum averages (kinetics.md §2.4) over the modes ``nodes`` = (y, weights) (default :data:`Y_NODES`, the
+    range y ≥ :data:`AVERAGE_Y_MIN`) plus the symmetric-phase constants faded by (1 − v²/v0²)."""
+    y, w = (jnp.asarray(q) for q in (nodes if nodes is not None else (Y_NODES, Y_WEIGHTS)))
     energy = jnp.sqrt((y * t) ** 2 + m**2)
     f_n = 1 / (jnp.exp(energy / t) + 1)
     f_nu = 1 / (jnp.exp(y) + 1)
@@ -232,8 +312,9 @@ def thermal_boson_masses_squared(t):
 
 
 @functools.lru_cache(maxsize=None)
-def self_energy_table(n_per_efold: int = 12, crossover_step: float = 1.5, n_panels: int = 2000):
-    """(ln T nodes, a_ν, b_ν) on :data:`SELF_ENERGY_T_RANGE` × :data:`Y_NODES` at z = 0 (NumPy arrays).
+def self_energy_table(n_per_efold: int = 12, crossover_step: float = 1.5, n_panels: int = 2000,
+                      y_min: float = AVERAGE_Y_MIN):
+    """(ln T nodes, a_ν, b_ν) on :data:`SELF_ENERGY_T_RANGE` × ``momentum_nodes(y_min)`` at z = 0 (NumPy arrays).
 
     Nodes: ``n_per_efold`` per e-fold up to 100 GeV, then every ``crossover_step`` GeV through the crossover, where
     m_W(T) changes fast. The loop integrals use ``n_panels`` quadrature panels (≈0.5 % near their log singularities;
@@ -244,7 +325,7 @@ def self_energy_table(n_per_efold: int = 12, crossover_step: float = 1.5, n_pane
     coarse = np.linspace(lo, math.log(100.0), int((math.log(100.0) - lo) * n_per_efold) + 1)
     fine = np.log(np.arange(100.0 + crossover_step, SELF_ENERGY_T_RANGE[1] + 1e-9, crossover_step))
     ln_t = np.concatenate([coarse, fine])
-    y = jnp.asarray(Y_NODES)
+    y = jnp.asarray(momentum_nodes(y_min)[0])
 
     @jax.jit
     def row(lt):
@@ -258,45 +339,56 @@ def self_energy_table(n_per_efold: int = 12, crossover_step: float = 1.5, n_pane
 class ComputedRates(RateModel):
     """The package's computed rate model (module docstring). Build with ``ComputedRates.build()`` (tabulates the
     one-loop self-energy once, ~seconds); ``symmetric="paper"`` (default) or ``"ulysses"`` picks the symmetric-phase
-    normalisation (:data:`SYMMETRIC_CONSTANTS`)."""
+    normalisation (:data:`SYMMETRIC_CONSTANTS`); ``y_min`` the lower end of the momentum averages (default
+    :data:`AVERAGE_Y_MIN`, the authors' range; ``y_min=0`` averages over all momenta)."""
 
     a_spline: interpax.Interpolator1D
     b_spline: interpax.Interpolator1D
     constants: SymmetricPhaseConstants = eqx.field(static=True, default=PAPER_CONSTANTS)
+    y_min: float = eqx.field(static=True, default=AVERAGE_Y_MIN)
     t_min: float = 1.0
     t_max: float = 1e5
 
     @staticmethod
-    def build(symmetric: str = "paper") -> "ComputedRates":
+    def build(symmetric: str = "paper", y_min: float = AVERAGE_Y_MIN) -> "ComputedRates":
         if symmetric not in SYMMETRIC_CONSTANTS:
             raise ValueError(f"unknown symmetric-phase normalisation {symmetric!r}; choose from "
                              f"{sorted(SYMMETRIC_CONSTANTS)}")
-        return _computed_rates(symmetric)
+        if not (0.0 <= float(y_min) < 1.0):
+            raise ValueError(f"y_min (lower end of the momentum averages, k/T) must be in [0, 1), got {y_min!r}")
+        return _computed_rates(symmetric, float(y_min))
+
+    @property
+    def nodes(self):
+        """(y, weights) of the momentum averages (NumPy arrays)."""
+        return momentum_nodes(self.y_min)
 
     def self_energy(self, t):
         """(a_ν, b_ν) on the y nodes at temperature t [GeV] (interpolated; constant above the table)."""
         lt = jnp.clip(jnp.log(t), math.log(SELF_ENERGY_T_RANGE[0]), math.log(SELF_ENERGY_T_RANGE[1]))
         return self.a_spline(lt), self.b_spline(lt)
 
-    def momentum_resolved(self, temperature, mass, y=None, c_x=C_X):
-        """Per-mode coefficients at k = yT, y = :data:`Y_NODES` by default (other y: the self-energy is interpolated
-        linearly between the nodes): a dict of arrays [GeV] with keys ``gamma_plus``
-        (indirect + direct), ``gamma_minus``, ``h_plus`` (indirect), ``h_minus``, ``h_zero`` = −M/E_k, and the parts
-        ``gamma_plus_indirect``, ``gamma_plus_direct``. ``c_x`` overrides the crossover-width constant (for its fit,
-        ``experiments/fit_rate_constants.py``). The symmetric-phase constants are momentum averages and are
-        not included. These are the γ(k, T, M) the momentum-resolved equations need (paper §6)."""
+    def momentum_resolved(self, temperature, mass, y=None, c_x=C_X, r_plus=R_PLUS):
+        """Per-mode coefficients at k = yT, y = the averaging nodes by default (other y: the self-energy is
+        interpolated linearly between the nodes, constant outside them): a dict of arrays [GeV] with keys
+        ``gamma_plus`` (indirect + direct), ``gamma_minus``, ``h_plus`` (indirect), ``h_minus``, ``h_zero`` = −M/E_k,
+        and the parts ``gamma_plus_indirect``, ``gamma_plus_direct``. ``c_x`` and ``r_plus`` override the fitted
+        constants (for their fit, ``experiments/fit_rate_constants.py``). The symmetric-phase constants are momentum
+        averages and are not included. These are the γ(k, T, M) the momentum-resolved equations need (paper §6)."""
         t = jnp.asarray(temperature, dtype=float)
         m = jnp.asarray(mass, dtype=float)
         a_nu, b_nu = self.self_energy(t)
+        y_nodes = jnp.asarray(self.nodes[0])
         if y is None:
-            y = jnp.asarray(Y_NODES)
+            y = y_nodes
         else:
             y = jnp.asarray(y, dtype=float)
-            a_nu, b_nu = (jnp.interp(y, jnp.asarray(Y_NODES), q) for q in (a_nu, b_nu))
+            a_nu, b_nu = (jnp.interp(y, y_nodes, q) for q in (a_nu, b_nu))
         m_w2, m_z2 = thermal_boson_masses_squared(t)
         k = y * t
         width = active_neutrino_width(k, t, m_w2, m_z2, c_x=c_x)
-        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, a_nu, b_nu * t, width, k)
+        width_plus = active_neutrino_width(k, t, m_w2, m_z2, c_x=c_x, helicity=+1, r_plus=r_plus)
+        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, a_nu, b_nu * t, width, k, width_plus)
         direct = direct_decay_rate(k, t, m, higgs_vev(t))
         return {"gamma_plus": g_p + direct, "gamma_minus": g_m, "h_plus": h_p, "h_minus": h_m,
                 "h_zero": -m / jnp.sqrt(k**2 + m**2), "gamma_plus_indirect": g_p, "gamma_plus_direct": direct}
@@ -306,7 +398,7 @@ class ComputedRates(RateModel):
         m = jnp.asarray(mass, dtype=float)
         modes = self.momentum_resolved(t, m)
         return averaged_coefficients(t, m, modes["h_plus"], modes["gamma_plus"], modes["h_minus"],
-                                     modes["gamma_minus"], self.constants)
+                                     modes["gamma_minus"], self.constants, self.nodes)
 
     def check_range(self, t_low, t_high, mass):
         if t_low < self.t_min or t_high > self.t_max:
@@ -324,15 +416,15 @@ class ComputedRates(RateModel):
 
     @property
     def description(self) -> str:
-        return (f"computed: {self.constants.source} + one-loop ν self-energy (Mode B, crossover width) + direct "
-                "W/Z/h decays (lta_jax.computed_rates)")
+        return (f"computed: {self.constants.source} + one-loop ν self-energy (Mode B, helicity-projected widths, "
+                f"crossover width) + direct W/Z/h decays, k/T ≥ {self.y_min:g} (lta_jax.computed_rates)")
 
 
 @functools.lru_cache(maxsize=None)
-def _computed_rates(symmetric: str) -> ComputedRates:
-    ln_t, a, b = self_energy_table()
+def _computed_rates(symmetric: str, y_min: float) -> ComputedRates:
+    ln_t, a, b = self_energy_table(y_min=y_min)
     return ComputedRates(interpax.Interpolator1D(ln_t, a, method="cubic2"),
-                         interpax.Interpolator1D(ln_t, b, method="cubic2"), SYMMETRIC_CONSTANTS[symmetric])
+                         interpax.Interpolator1D(ln_t, b, method="cubic2"), SYMMETRIC_CONSTANTS[symmetric], y_min)
 
 
 COLUMN_NAMES = ("gamma_nu_plus", "gamma_nu_minus", "gamma_N_plus", "gamma_N_minus", "h_plus", "h_minus", "h_zero")
@@ -359,5 +451,6 @@ def write_rate_table(path, table: np.ndarray) -> None:
 
 __all__ = ["ComputedRates", "SymmetricPhaseConstants", "SYMMETRIC_CONSTANTS", "PAPER_CONSTANTS", "ULYSSES_CONSTANTS",
            "thermal_boson_masses_squared", "rate_table", "write_rate_table", "COLUMN_NAMES", "mode_b_coefficients",
-           "averaged_coefficients", "active_neutrino_width", "inverse_decay_width", "direct_decay_rate",
-           "self_energy_table", "C_F", "C_X", "C_DIRECT", "Y_NODES", "Y_WEIGHTS"]
+           "averaged_coefficients", "active_neutrino_width", "inverse_decay_width", "thermal_inverse_decay_width",
+           "direct_decay_rate", "self_energy_table", "momentum_nodes", "C_F", "C_X", "R_PLUS", "C_DIRECT",
+           "AVERAGE_Y_MIN", "Y_NODES", "Y_WEIGHTS", "FULL_Y_NODES", "FULL_Y_WEIGHTS"]

@@ -25,12 +25,13 @@ import math
 import jax.numpy as jnp
 
 from . import constants as c
-from .computed_rates import (Y_NODES, active_neutrino_width, averaged_coefficients, mode_b_coefficients,
-                             thermal_boson_masses_squared)
+from .computed_rates import (FULL_Y_NODES, FULL_Y_WEIGHTS, active_neutrino_width, averaged_coefficients,
+                             mode_b_coefficients, thermal_boson_masses_squared)
 from .rates import RateModel
 
-# The symmetric-phase constants, C_F, the y nodes, the Mode-B formulas and the averaging are shared with the computed
-# model (lta_jax.computed_rates); the provisional model differs only in its thermal potential (Nötzold–Raffelt only).
+# The symmetric-phase constants, C_F, the Mode-B formulas and the averaging are shared with the computed
+# model (lta_jax.computed_rates); the provisional model differs in its thermal potential (Nötzold–Raffelt only), its width
+# (unsaturated, f_F-only inverse decays, one width for both channels) and its averages (all momenta, y ∈ (0, 30)).
 
 
 class ProvisionalRates(RateModel):
@@ -42,15 +43,15 @@ class ProvisionalRates(RateModel):
     def __call__(self, temperature, mass):
         t = jnp.asarray(temperature)
         m = jnp.asarray(mass)
-        k = jnp.asarray(Y_NODES) * t
+        k = jnp.asarray(FULL_Y_NODES) * t
         # Thermal masses: m_W(T) = g v(T)/√2 (174 normalisation) with a floor g T/2 that keeps V_ν finite as v → 0.
         m_w2, m_z2 = thermal_boson_masses_squared(t)
         g_f = c.G_FERMI * (c.M_W**2 / m_w2)
         v_nu = -(7 * math.sqrt(2) * math.pi**2 / 45) * g_f * k * t**4 * (2 / m_w2 + 1 / m_z2)
         # Only the low-temperature potential: b_ν T = −V_ν, a_ν = 0 (no level crossing).
         width = active_neutrino_width(k, t, m_w2, m_z2, c_x=None)
-        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, 0.0, -v_nu, width)
-        return averaged_coefficients(t, m, h_p, g_p, h_m, g_m)
+        h_p, g_p, h_m, g_m = mode_b_coefficients(t, m, 0.0, -v_nu, width, k)
+        return averaged_coefficients(t, m, h_p, g_p, h_m, g_m, nodes=(FULL_Y_NODES, FULL_Y_WEIGHTS))
 
     def check_range(self, t_low, t_high, mass):
         if t_low < self.t_min or t_high > self.t_max:

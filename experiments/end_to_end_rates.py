@@ -1,0 +1,103 @@
+"""Experiment: the computed rates end to end (issue 3) — V9 and the paper's Fig.-19 point.
+
+* V9 (kinetics.md §10): Y_B(T_sph)/8.7e-11 at the five 1808.10833 Table-4 benchmarks, for the computed rates
+  (default), the computed rates averaged over all momenta (``y_min = 0``), ``computed-ulysses``, and — where the
+  authors' M = 1 GeV table is available — that table scaled in M (kinetics.md §6.3).
+* Fig.-19 point (reference/README.md; S_eq = 0, from 995.954 GeV): Y_L(T) with the computed rates, with the authors'
+  OrgH table in the same solver, and the authors' Fortran evolution ``LA_Evo_ModH.dat``.
+Writes ``<out>/end_to_end.json`` and ``<out>/end_to_end.png``.
+
+    python experiments/end_to_end_rates.py --reference ../shared/reference --out experiments/results/rates_accuracy
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lta_jax import ModelParameters, solve, summary  # noqa: E402
+from lta_jax.api import rate_model_from_spec  # noqa: E402
+from lta_jax.computed_rates import ComputedRates  # noqa: E402
+from lta_jax.rates import TabulatedRates  # noqa: E402
+
+#: kinetics.md V9: (M, ΔM, Im ω, Re ω/π, δ/π, η/π), NH.
+TABLE4 = [(0.5, 5.9794e-9, 5.3897, 0.64803, 1.8599, 0.35291), (1.0, 5.3782e-9, 5.2607, 0.83214, 1.2708, 1.7938),
+          (2.0, 3.0437e-9, 5.5435, 1.6514, 1.6384, 0.75733), (5.0, 1.7945e-9, 5.229, 1.7753, 1.4481, 1.2070),
+          (10.0, 2.7660e-9, 4.4442, 0.84146, 1.7963, 0.92261)]
+Y_B_OBSERVED = 8.7e-11
+FIG19 = ModelParameters(1.0, 1e-12, math.log(3), 13 * math.pi / 16, 29 * math.pi / 16, 22 * math.pi / 16)
+CHECK_TEMPERATURES = (131.7, 50.0, 20.0, 10.0)
+
+
+def v9(rates) -> list[float]:
+    out = []
+    for m, dm, im_w, re_w, delta, eta in TABLE4:
+        params = ModelParameters(m, dm, im_w, re_w * math.pi, delta * math.pi, eta * math.pi)
+        out.append(float(summary(solve(params, rates, t_end=120.0))["Y_B"]) / Y_B_OBSERVED)
+    return out
+
+
+def fig19(rates):
+    sol = solve(FIG19, rates, t_start=995.954, t_end=10.0)
+    return np.asarray(sol.temperatures), np.asarray(sol.states)[:, 0:3].sum(axis=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reference", default=os.environ.get("LTA_JAX_REFERENCE_DIR", "../shared/reference"))
+    ap.add_argument("--out", default="experiments/results/rates_accuracy")
+    args = ap.parse_args()
+    ref = pathlib.Path(args.reference) / "nuMSM-fortran"
+    models = {"computed": ComputedRates.build(), "computed, y_min = 0": ComputedRates.build(y_min=0.0),
+              "computed-ulysses": rate_model_from_spec("computed-ulysses")}
+    table_path = ref / "Int_OrgH_MN10E-1_kcAve.dat"
+    table = TabulatedRates.from_file(table_path) if table_path.is_file() else None
+    if table is not None:
+        models["OrgH table (M-scaled)"] = table
+    report = {"V9": {"masses": [p[0] for p in TABLE4], "Y_B_over_observed": {}}, "fig19": {}}
+    for name, rates in models.items():
+        report["V9"]["Y_B_over_observed"][name] = v9(rates)
+        print(f"V9 {name}: " + ", ".join(f"{r:.3f}" for r in report["V9"]["Y_B_over_observed"][name]))
+
+    fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
+    curves = {name: fig19(models[name]) for name in ("computed", "computed, y_min = 0")}
+    if table is not None:
+        curves["OrgH table"] = fig19(table)
+    evolution = ref / "LA_Evo_ModH.dat"
+    if evolution.is_file():
+        data = np.loadtxt(evolution)
+        curves["Fortran (ModH table)"] = (data[:, 0], data[:, 1:4].sum(axis=1))
+    for name, (t, y_l) in curves.items():
+        order = np.argsort(t)
+        at = [float(np.interp(tc, t[order], y_l[order])) for tc in CHECK_TEMPERATURES]
+        report["fig19"][name] = dict(zip([f"Y_L({tc:g} GeV)" for tc in CHECK_TEMPERATURES], at))
+        ax[1].plot(t, np.abs(y_l), label=name, ls="--" if "Fortran" in name or "table" in name else "-")
+    ax[1].set(xscale="log", yscale="log", xlabel="T [GeV]", ylabel="|Y_L|", title="Fig.-19 point (S_eq = 0)")
+    ax[1].invert_xaxis()
+    ax[1].legend(fontsize=8)
+    masses = report["V9"]["masses"]
+    for name, values in report["V9"]["Y_B_over_observed"].items():
+        ax[0].plot(masses, values, "o-", label=name)
+    ax[0].axhspan(0.7, 1.3, color="0.9", label="±30 % (V9 acceptance)")
+    ax[0].set(xscale="log", xlabel="M [GeV]", ylabel="Y_B / 8.7e-11", title="V9: 1808.10833 Table-4 benchmarks")
+    ax[0].legend(fontsize=8)
+    fig.tight_layout()
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "end_to_end.png", dpi=120)
+    (out / "end_to_end.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    for name, values in report["fig19"].items():
+        print(f"Fig.-19 {name}: " + ", ".join(f"{k} = {v:.3e}" for k, v in values.items()))
+
+
+if __name__ == "__main__":
+    main()

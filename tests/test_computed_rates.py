@@ -277,9 +277,10 @@ TABLE4 = [  # kinetics.md V9: 1808.10833 Table-4 benchmarks (M, ΔM, Im ω, Re �
 
 
 def test_table4_benchmarks_with_computed_rates(computed):
-    """V9 with the computed rates, locked at what they reach: Y_B/8.7e-11 = 1.005, 1.247, 0.955, 0.956, 0.486 for
-    M = 0.5, 1, 2, 5, 10 GeV (acceptance |Y_B/8.7e-11 − 1| < 0.3: met for M ≤ 5 GeV; M = 10 GeV is 51 % low — with the
-    authors' M = 1 GeV table scaled to M = 10 GeV this solver gives 0.62)."""
+    """V9 with the computed rates and the package defaults (in-house thermodynamics, S_eq off), locked at what they
+    reach: Y_B/8.7e-11 = 1.005, 1.247, 0.955, 0.956, 0.486 for M = 0.5, 1, 2, 5, 10 GeV. The specification's V9 numbers
+    were made with the S_eq source term on; in that protocol all five pass (next test). At M = 10 GeV the source term
+    matters (M/T ≈ 0.08 at T_sph): the authors' table scaled in M gives 0.62 here and 0.85 with it."""
     expected = {0.5: 1.005, 1.0: 1.247, 2.0: 0.955, 5.0: 0.956, 10.0: 0.486}
     for m, dm, im_w, re_w, delta, eta in TABLE4:
         params = ModelParameters(m, dm, im_w, re_w * math.pi, delta * math.pi, eta * math.pi)
@@ -288,6 +289,36 @@ def test_table4_benchmarks_with_computed_rates(computed):
         assert ratio == pytest.approx(expected[m], rel=0.05), (m, ratio)
         if m <= 5.0:
             assert abs(ratio - 1) < 0.3
+
+
+def test_table4_benchmarks_in_the_specification_protocol(computed, reference_file):
+    """V9 as the specification computed its Y_B column: S_eq source term on, Laine–Meyer thermodynamics and the
+    reference susceptibility. With that protocol the authors' M = 1 GeV table scaled in M reproduces the column
+    (0.974, 1.218, 0.972, 1.057, 0.846 × 8.7e-11; the M = 2 GeV entry came from the M = 2 GeV table) to 0.2 % (measured
+    0.973, 1.219, 0.971, 1.058, 0.846) — without S_eq the M = 10 GeV point gives 0.62, which is why it looked like a
+    solver gap. The computed rates in the same protocol: 1.019, 1.276, 0.969, 0.989, 0.705 (measured), all five within
+    the ±30 % acceptance."""
+    from lta_jax.kinetics import KineticOptions
+    from lta_jax.susceptibility import susceptibility_from_table
+    from lta_jax.thermodynamics import thermodynamics_from_table
+
+    thermo = thermodynamics_from_table(reference_file("thermo/standardmodel.dat"))
+    susceptibility = susceptibility_from_table(reference_file("thermo/susceptibility.dat"))
+    table = TabulatedRates.from_file(reference_file(ORGH))
+
+    def v9(rates):
+        out = []
+        for m, dm, im_w, re_w, delta, eta in TABLE4:
+            params = ModelParameters(m, dm, im_w, re_w * math.pi, delta * math.pi, eta * math.pi)
+            sol = solve(params, rates, t_end=120.0, thermo=thermo, susceptibility=susceptibility,
+                        options=KineticOptions(source_term=True))
+            out.append(summary(sol)["Y_B"] / 8.7e-11)
+        return np.array(out)
+
+    np.testing.assert_allclose(v9(table), [0.974, 1.218, 0.972, 1.057, 0.846], rtol=5e-3)
+    ours = v9(computed)
+    np.testing.assert_allclose(ours, [1.019, 1.276, 0.969, 0.989, 0.705], rtol=0.02)
+    assert np.all(np.abs(ours - 1) < 0.3), ours
 
 
 def test_level_crossing_per_mode(computed, reference_file):

@@ -24,7 +24,10 @@ def higgs_vev(temperature: ArrayLike) -> Float[Array, "..."]:
     """v(T) [GeV, 174-GeV normalisation] through the electroweak crossover (see :data:`VEV_PROFILE`)."""
     t_star, power, eps = VEV_PROFILE
     u = 1 - (jnp.asarray(temperature) / t_star) ** power
-    f = 0.5 * (u + jnp.sqrt(u * u + eps**2))
+    s = jnp.sqrt(u * u + eps**2)
+    # ½(u + s) = ½ε²/(s − u): the second form for u < 0, where the first cancels to 0 above ~25 TeV (v = 0 exactly,
+    # and ∂v/∂T = ∞·0 = NaN in every gradient of the rates).
+    f = jnp.where(u > 0, 0.5 * (u + s), 0.5 * eps**2 / (s - u))
     f0 = 0.5 * (1 + math.sqrt(1 + eps**2))
     return c.V0 * jnp.sqrt(f / f0)
 

@@ -256,12 +256,44 @@ def test_differentiable_in_mass_and_temperature(computed):
 
     d_m, d_t = jax.grad(gamma, argnums=(0, 1))(1.0, 20.0)
     assert np.isfinite(float(d_m)) and np.isfinite(float(d_t)) and float(d_m) > 0  # FNV rates grow with M
+    # every coefficient, forward and reverse mode, over the whole range in M and T (until v(T) was computed in a
+    # cancellation-free form, v = 0 exactly above ~25 TeV made every derivative NaN there)
+    coefficients = jax.jit(lambda m, t: jnp.stack(list(computed(t, m))))
+    jac_fwd = jax.jit(jax.jacfwd(lambda m, t: jnp.stack(list(computed(t, m))), argnums=(0, 1)))
+    jac_rev = jax.jit(jax.jacrev(lambda m, t: jnp.stack(list(computed(t, m))), argnums=(0, 1)))
+    for m in (0.1, 1.0, 30.0):
+        for t in (1.0, 27.0, 155.0, 3e4, 1e5):
+            values = np.asarray(coefficients(m, t))
+            assert np.all(np.isfinite(values)) and np.all(values[:4] >= 0), (m, t)
+            for jac in (jac_fwd, jac_rev):
+                assert all(np.all(np.isfinite(np.asarray(d))) for d in jac(m, t)), (m, t)
     with pytest.raises(ValueError, match="0.1 ≤ M ≤ 30"):
         computed.check_range(10.0, 1e3, 50.0)
     with pytest.raises(ValueError, match="quarks are confined"):
         computed.check_range(0.5, 1e3, 0.1)
     with pytest.warns(UserWarning, match="below 5 GeV"):
         computed.check_range(2.0, 1e3, 0.5)
+
+
+def test_higgs_vev_profile_without_cancellation():
+    """v(T) = v0 √(f/f0), f = ½[u + √(u² + ε²)]: the cancellation-free form equals the naive one where that is
+    accurate (T ≤ 1 TeV), stays positive and monotonic up to 10⁵ GeV with its asymptote v0 ε/(2√(f0|u|)), and has a
+    finite derivative everywhere."""
+    from lta_jax import constants as c
+    from lta_jax.electroweak import VEV_PROFILE, higgs_vev
+
+    t_star, power, eps = VEV_PROFILE
+    f0 = 0.5 * (1 + math.sqrt(1 + eps**2))
+    temps = np.geomspace(1.0, 1e5, 200)
+    v = np.asarray(higgs_vev(jnp.asarray(temps)))
+    u = 1 - (temps / t_star) ** power
+    naive = c.V0 * np.sqrt(0.5 * (u + np.sqrt(u * u + eps**2)) / f0)
+    low = temps <= 1e3
+    np.testing.assert_allclose(v[low], naive[low], rtol=1e-8)
+    assert np.all(v > 0) and np.all(np.diff(v) < 0)
+    assert v[-1] == pytest.approx(c.V0 * eps / (2 * math.sqrt(f0 * abs(u[-1]))), rel=1e-6)
+    slopes = np.asarray(jax.vmap(jax.grad(higgs_vev))(jnp.asarray(temps)))
+    assert np.all(np.isfinite(slopes)) and np.all(slopes <= 0)
 
 
 def test_solve_with_computed_rates(computed):

@@ -89,3 +89,16 @@ def test_bad_mode_and_inputs():
         make_observable_map(POINTS["IH"][0], ProvisionalRates(), mode="sideways")
     with pytest.raises(ValueError, match="ΔM"):
         make_observable_map(ModelParameters(1.0, 0.0), ProvisionalRates())
+
+
+@pytest.mark.slow
+def test_jacobian_finite_from_tens_of_tev():
+    """A solve that starts at 50 TeV (where the default T0 = max(10³ GeV, 10 T_osc) lands for M ΔM ≳ 1e-7 GeV²): until
+    v(T) was computed without cancellation it was exactly 0 above ~25 TeV, ∂v/∂T was NaN and the forward-mode
+    Jacobian stopped with "a linear solver received non-finite input". ≈2 min on 2 cores (slow step)."""
+    params = ModelParameters(10.0, 1e-8, 1.0, 0.3, 1.0, 0.5)
+    values, jac = observables_and_jacobian(params, ProvisionalRates(), mode="forward", t_start=5e4, t_end=120.0,
+                                           solver_options=SolverOptions(rtol=1e-6, atol_density=1e-9,
+                                                                        atol_asymmetry=1e-16))
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(jac))
+    assert np.max(np.abs(jac[0])) > 0

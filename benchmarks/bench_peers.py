@@ -34,9 +34,9 @@ import time
 import jax
 
 import lta_jax
-from lta_jax import ModelParameters, ProvisionalRates, SolverOptions, solve, summary
+from lta_jax import ProvisionalRates, SolverOptions, solve, summary
+from lta_jax.benchmark_points import FIG18
 
-FIG18 = ModelParameters(1.0, 1.26e-11, -0.14, 0.52 * math.pi, 1.30 * math.pi, 1.02 * math.pi)
 FAST = SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=400)
 
 #: ULYSSES input (angles in degrees, masses as log10 GeV, m as log10 eV). x/y: real/imaginary Casas–Ibarra angles.

@@ -27,8 +27,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import lta_jax  # noqa: F401
+from lta_jax.benchmark_points import FIG18, FIG19
 from lta_jax.kinetics import initial_state
-from lta_jax.parameters import ModelParameters
 from lta_jax.provisional_rates import ProvisionalRates
 from lta_jax.rates import TabulatedRates
 from lta_jax.solver import SolverOptions, solve, solve_arrays
@@ -38,8 +38,6 @@ from lta_jax.validation import numpy_kinetic_system
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 REF = pathlib.Path(os.environ.get("LTA_JAX_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
-FIG19 = ModelParameters(1.0, 1e-12, math.log(3), 13 * math.pi / 16, 29 * math.pi / 16, 22 * math.pi / 16)
-FIG18 = ModelParameters(1.0, 1.26e-11, -0.14, 0.52 * math.pi, 1.30 * math.pi, 1.02 * math.pi)
 
 
 def count_rhs_evaluations(system, t_start, t_end, y0, options):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import pathlib
 
@@ -27,34 +26,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lta_jax import ModelParameters, solve, summary  # noqa: E402
+from lta_jax import solve, summary  # noqa: E402
 from lta_jax.api import rate_model_from_spec  # noqa: E402
+from lta_jax.benchmark_points import FIG19, TABLE4, TABLE4_SPECIFICATION_Y_B  # noqa: E402
 from lta_jax.computed_rates import ComputedRates  # noqa: E402
 from lta_jax.kinetics import KineticOptions  # noqa: E402
 from lta_jax.rates import TabulatedRates  # noqa: E402
 from lta_jax.susceptibility import susceptibility_from_table  # noqa: E402
 from lta_jax.thermodynamics import thermodynamics_from_table  # noqa: E402
 
-#: kinetics.md V9: (M, ΔM, Im ω, Re ω/π, δ/π, η/π), NH.
-TABLE4 = [(0.5, 5.9794e-9, 5.3897, 0.64803, 1.8599, 0.35291), (1.0, 5.3782e-9, 5.2607, 0.83214, 1.2708, 1.7938),
-          (2.0, 3.0437e-9, 5.5435, 1.6514, 1.6384, 0.75733), (5.0, 1.7945e-9, 5.229, 1.7753, 1.4481, 1.2070),
-          (10.0, 2.7660e-9, 4.4442, 0.84146, 1.7963, 0.92261)]
 Y_B_OBSERVED = 8.7e-11
-FIG19 = ModelParameters(1.0, 1e-12, math.log(3), 13 * math.pi / 16, 29 * math.pi / 16, 22 * math.pi / 16)
 CHECK_TEMPERATURES = (131.7, 50.0, 20.0, 10.0)
 
 
 #: The specification's V9 column (kinetics.md §10), Y_B/8.7e-11.
-SPEC_V9 = [8.47e-11 / Y_B_OBSERVED, 1.06e-10 / Y_B_OBSERVED, 8.46e-11 / Y_B_OBSERVED, 9.20e-11 / Y_B_OBSERVED,
-           7.36e-11 / Y_B_OBSERVED]
+SPEC_V9 = [y / Y_B_OBSERVED for y in TABLE4_SPECIFICATION_Y_B]
 
 
 def v9(rates, **setup) -> list[float]:
-    out = []
-    for m, dm, im_w, re_w, delta, eta in TABLE4:
-        params = ModelParameters(m, dm, im_w, re_w * math.pi, delta * math.pi, eta * math.pi)
-        out.append(float(summary(solve(params, rates, t_end=120.0, **setup))["Y_B"]) / Y_B_OBSERVED)
-    return out
+    return [float(summary(solve(params, rates, t_end=120.0, **setup))["Y_B"]) / Y_B_OBSERVED for params in TABLE4]
 
 
 def fig19(rates):
@@ -74,7 +64,7 @@ def main():
     table = TabulatedRates.from_file(table_path) if table_path.is_file() else None
     if table is not None:
         models["OrgH table (M-scaled)"] = table
-    report = {"V9": {"masses": [p[0] for p in TABLE4], "specification": SPEC_V9, "Y_B_over_observed": {},
+    report = {"V9": {"masses": [float(p.mass) for p in TABLE4], "specification": SPEC_V9, "Y_B_over_observed": {},
                      "specification_protocol": {}}, "fig19": {}}
     for name, rates in models.items():
         report["V9"]["Y_B_over_observed"][name] = v9(rates)

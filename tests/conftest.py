@@ -1,20 +1,20 @@
 """Shared fixtures. Reference data (third-party, never copied here) are read from $LTA_JAX_REFERENCE_DIR, default
 ../shared/reference relative to the repository root; tests that need them skip loudly when they are absent."""
 
-import math
 import os
 import pathlib
 
 import pytest
 
 import lta_jax  # noqa: F401  (enables float64)
+from lta_jax import benchmark_points
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE_DIR = pathlib.Path(os.environ.get("LTA_JAX_REFERENCE_DIR", REPO_ROOT.parent / "shared" / "reference"))
 
-#: Paper Fig.-19 point of the reference evolution LA_Evo_ModH.dat (reference/README.md).
-FIG19 = dict(mass=1.0, delta_mass=1e-12, im_omega=math.log(3), re_omega=13 * math.pi / 16, delta=29 * math.pi / 16,
-             eta=22 * math.pi / 16)
+#: Paper Fig.-19 point of the reference evolution LA_Evo_ModH.dat (reference/README.md), as keyword arguments.
+FIG19 = {name: float(getattr(benchmark_points.FIG19, name))
+         for name in ("mass", "delta_mass", "im_omega", "re_omega", "delta", "eta")}
 
 
 def reference_path(relpath: str) -> pathlib.Path:

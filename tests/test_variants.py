@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import FIG19, reference_path
+from lta_jax.benchmark_points import FIG18
 from lta_jax.kinetics import KineticOptions
 from lta_jax.observables import summary
 from lta_jax.parameters import ModelParameters
@@ -15,7 +16,6 @@ from lta_jax.solver import solve
 from lta_jax.susceptibility import susceptibility_from_table
 from lta_jax.thermodynamics import thermodynamics_from_table
 
-FIG18 = ModelParameters(1.0, 1.26e-11, -0.14, 0.52 * math.pi, 1.30 * math.pi, 1.02 * math.pi)
 
 
 @pytest.fixture(scope="module")

@@ -96,8 +96,8 @@ R_PLUS = 0.85
 C_DIRECT = 1.0
 
 #: Lower end of the momentum averages, y = k/T ≥ 0.3: the range of the authors' averages (their per-mode files start
-#: at k/T = 0.3; their h̄0 = −M⟨1/E⟩ at 1–10 TeV is the ρ-average over y ≥ 0.3 to 0.2 %, the full integral is 2.5 % off;
-#: at 40–80 GeV their averages equal the ρ-average of their own 0.3–10 modes to 1 %). Not a physics cut: the soft modes
+#: at k/T = 0.3; their h̄0 = −M⟨1/E⟩ at 1–10 TeV is the ρ-average over y ≥ 0.3 to 0.3 %, the full integral is 2.5 % off;
+#: at 40 GeV their averages equal the ρ-average of their own 0.3–10 modes to 1 %). Not a physics cut: the soft modes
 #: y < 0.3 (0.25 % of the N) carry h−(k) → v²/(2M), so they decide where the *averaged* h̄− changes sign — 27.2 GeV
 #: with the cut, 31.3 GeV with the full integral (``ComputedRates.build(y_min=0)``) against the authors' 26.6 GeV. That
 #: spread is a measure of how little the momentum-averaged equations can say at the level crossing (kinetics.md §6.5).

@@ -29,7 +29,7 @@ from scipy.stats import qmc
 
 import lta_jax
 from lta_jax import ModelParameters, ProvisionalRates, SolverOptions, solve_batch
-from lta_jax.gradients import _values, _values_and_jac_forward, make_observable_map, parameters_to_vector
+from lta_jax.solver.gradients import _values, _values_and_jac_forward, make_observable_map, parameters_to_vector
 
 FAST = SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=400)
 BOX = {"log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2), "re_omega": (0.4 * math.pi, 0.6 * math.pi),

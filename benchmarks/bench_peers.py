@@ -35,7 +35,7 @@ import jax
 
 import lta_jax
 from lta_jax import ProvisionalRates, SolverOptions, solve, summary
-from lta_jax.benchmark_points import FIG18
+from lta_jax.model.benchmark_points import FIG18
 
 FAST = SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=400)
 

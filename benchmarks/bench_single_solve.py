@@ -27,14 +27,14 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import lta_jax  # noqa: F401
-from lta_jax.benchmark_points import FIG18, FIG19
-from lta_jax.kinetics import initial_state
-from lta_jax.provisional_rates import ProvisionalRates
-from lta_jax.rates import TabulatedRates
-from lta_jax.solver import SolverOptions, solve, solve_arrays
-from lta_jax.susceptibility import in_house_susceptibility, susceptibility_from_table
-from lta_jax.thermodynamics import in_house_thermodynamics, thermodynamics_from_table
-from lta_jax.validation import numpy_kinetic_system
+from lta_jax.model.benchmark_points import FIG18, FIG19
+from lta_jax.kinetics.averaged import initial_state
+from lta_jax.rates.provisional import ProvisionalRates
+from lta_jax.rates.base import TabulatedRates
+from lta_jax.solver.integrate import SolverOptions, solve, solve_arrays
+from lta_jax.plasma.susceptibility import in_house_susceptibility, susceptibility_from_table
+from lta_jax.plasma.thermodynamics import in_house_thermodynamics, thermodynamics_from_table
+from lta_jax.kinetics.numpy_reference import numpy_kinetic_system
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 REF = pathlib.Path(os.environ.get("LTA_JAX_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
@@ -47,7 +47,7 @@ def count_rhs_evaluations(system, t_start, t_end, y0, options):
     def bump():
         counter[0] += 1
 
-    import lta_jax.solver as solver_module
+    import lta_jax.solver.integrate as solver_module
 
     original = solver_module.kinetic_rhs
 

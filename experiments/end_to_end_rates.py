@@ -27,13 +27,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lta_jax import solve, summary  # noqa: E402
-from lta_jax.api import rate_model_from_spec  # noqa: E402
-from lta_jax.benchmark_points import FIG19, TABLE4, TABLE4_SPECIFICATION_Y_B  # noqa: E402
-from lta_jax.computed_rates import ComputedRates  # noqa: E402
-from lta_jax.kinetics import KineticOptions  # noqa: E402
-from lta_jax.rates import TabulatedRates  # noqa: E402
-from lta_jax.susceptibility import susceptibility_from_table  # noqa: E402
-from lta_jax.thermodynamics import thermodynamics_from_table  # noqa: E402
+from lta_jax.cli.settings import rate_model_from_spec  # noqa: E402
+from lta_jax.model.benchmark_points import FIG19, TABLE4, TABLE4_SPECIFICATION_Y_B  # noqa: E402
+from lta_jax.rates.computed import ComputedRates  # noqa: E402
+from lta_jax.kinetics.averaged import KineticOptions  # noqa: E402
+from lta_jax.rates.base import TabulatedRates  # noqa: E402
+from lta_jax.plasma.susceptibility import susceptibility_from_table  # noqa: E402
+from lta_jax.plasma.thermodynamics import thermodynamics_from_table  # noqa: E402
 
 Y_B_OBSERVED = 8.7e-11
 CHECK_TEMPERATURES = (131.7, 50.0, 20.0, 10.0)

@@ -1,6 +1,6 @@
 """Experiment: the fits of the two fitted constants of the computed rates (issue 3), C_X and R_PLUS.
 
-* C_X: Γ_X = C_X T²/m_W(T) saturates the four-fermion width through the crossover (lta_jax.computed_rates). C_X is
+* C_X: Γ_X = C_X T²/m_W(T) saturates the four-fermion width through the crossover (lta_jax.rates.computed). C_X is
   the value that minimises Σ ln²(computed/table) of γ̄_ν−, γ̄_N− and h̄− against the authors' M = 1 GeV OrgH table at
   15 temperatures between 60 and 140 GeV (where the width, not the direct decays, decides those coefficients).
 * R_PLUS: the FNC channel's share of the four-fermion width. It minimises Σ ln²(computed/table) of γ̄_ν+ at
@@ -24,8 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import lta_jax  # noqa: F401  (float64)
-from lta_jax import computed_rates as cr
-from lta_jax.rates import TabulatedRates
+from lta_jax.rates import computed as cr
+from lta_jax.rates.base import TabulatedRates
 
 FIT_COLUMNS = ("gamma_nu_minus", "gamma_N_minus", "h_minus")
 FIT_COLUMNS_PLUS = ("gamma_nu_plus",)

@@ -11,7 +11,7 @@ Writes ``<out>/optimise_vs_scan.json`` and ``<out>/optimise_vs_scan.png``.
     python experiments/optimise_vs_scan.py --masses 1 2 5 --starts 4 --steps 30            # full study
     python experiments/optimise_vs_scan.py --masses 1 --starts 2 --steps 10 --scan-multiplier 5 --map-size 3  # reduced
 
-Rates: ``--rates`` (default: the package's computed rates, ``lta_jax.computed_rates``; the first study, in
+Rates: ``--rates`` (default: the package's computed rates, ``lta_jax.rates.computed``; the first study, in
 results/optimise_vs_scan, used ``--rates provisional``).
 """
 
@@ -28,12 +28,12 @@ import jax.numpy as jnp
 import numpy as np
 
 import lta_jax  # noqa: F401
-from lta_jax import constants as c
+from lta_jax.model import constants as c
 from lta_jax import solve_batch
-from lta_jax.gradients import _values, _values_and_jac_forward, make_observable_map
-from lta_jax.optimise import LARGE_LTA_BOX, OPTIMISATION_SOLVER, optimise
-from lta_jax.parameters import ModelParameters
-from lta_jax.api import rate_model_from_spec
+from lta_jax.solver.gradients import _values, _values_and_jac_forward, make_observable_map
+from lta_jax.studies.optimise import LARGE_LTA_BOX, OPTIMISATION_SOLVER, optimise
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.cli.settings import rate_model_from_spec
 
 
 def random_scan(rates, mass, n, seed, tol, progress_label, t_end, cp_symmetry=False):
@@ -52,7 +52,7 @@ def random_scan(rates, mass, n, seed, tol, progress_label, t_end, cp_symmetry=Fa
         result = solve_batch(points, rates, t_start=1e3, t_end=t_end, solver_options=OPTIMISATION_SOLVER,
                              strategy="threads", callback=lambda done, total: bar.update(task, completed=done))
     y_b, y_l = result.observables["Y_B"], result.observables["Y_L_end"]
-    if cp_symmetry:  # a point with Y_B < 0 stands for its CP conjugate, which has −Y_B (lta_jax.optimise)
+    if cp_symmetry:  # a point with Y_B < 0 stands for its CP conjugate, which has −Y_B (lta_jax.studies.optimise)
         y_b = np.abs(y_b)
     feasible = result.succeeded & (np.abs(y_b / c.Y_B_OBSERVED - 1) <= tol)
     best = None
@@ -70,7 +70,7 @@ def level_crossing_diagnostic(rates, mass, delta_m, im_omega, re_omega, delta, e
     level-crossing band, where (2.2) is not derived), and Y_L(T_end) with h̄+ switched off (the paper's Fig.-19
     variant) — a large ratio flags a result that carries the level-crossing theory uncertainty."""
     from lta_jax import solve
-    from lta_jax.rates import RateVariant
+    from lta_jax.rates.base import RateVariant
 
     params = ModelParameters(mass, delta_m, im_omega, re_omega, delta, eta)
     sol = solve(params, rates, t_start=1e3, t_end=t_end, solver_options=OPTIMISATION_SOLVER)

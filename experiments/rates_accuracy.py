@@ -14,9 +14,9 @@ import os
 import pathlib
 
 import lta_jax  # noqa: F401
-from lta_jax.computed_rates import ComputedRates, rate_table, write_rate_table
-from lta_jax.plotting import plot_rate_tables, rate_ratios
-from lta_jax.rates import TabulatedRates
+from lta_jax.rates.computed import ComputedRates, rate_table, write_rate_table
+from lta_jax.cli.plotting import plot_rate_tables, rate_ratios
+from lta_jax.rates.base import TabulatedRates
 
 
 def main():

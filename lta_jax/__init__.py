@@ -13,14 +13,14 @@ import jax
 # float64 everywhere: asymmetries ~1e-11 sit next to O(1e-3) densities (toolchain.md).
 jax.config.update("jax_enable_x64", True)
 
-from .batch import BatchResult, solve_batch  # noqa: E402
-from .gradients import observables_and_jacobian  # noqa: E402
-from .kinetics import KineticOptions  # noqa: E402
-from .observables import summary  # noqa: E402
-from .parameters import ModelParameters, NeutrinoData  # noqa: E402
-from .provisional_rates import ProvisionalRates  # noqa: E402
-from .rates import RateVariant, TabulatedRates  # noqa: E402
-from .solver import Solution, SolverOptions, solve  # noqa: E402
+from lta_jax.studies.batch import BatchResult, solve_batch  # noqa: E402
+from lta_jax.solver.gradients import observables_and_jacobian  # noqa: E402
+from lta_jax.kinetics.averaged import KineticOptions  # noqa: E402
+from lta_jax.solver.observables import summary  # noqa: E402
+from lta_jax.model.parameters import ModelParameters, NeutrinoData  # noqa: E402
+from lta_jax.rates.provisional import ProvisionalRates  # noqa: E402
+from lta_jax.rates.base import RateVariant, TabulatedRates  # noqa: E402
+from lta_jax.solver.integrate import Solution, SolverOptions, solve  # noqa: E402
 
 __all__ = ["ModelParameters", "NeutrinoData", "TabulatedRates", "RateVariant", "ProvisionalRates", "KineticOptions",
            "SolverOptions", "Solution", "solve", "summary", "observables_and_jacobian", "solve_batch", "BatchResult"]

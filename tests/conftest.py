@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 import lta_jax  # noqa: F401  (enables float64)
-from lta_jax import benchmark_points
+from lta_jax.model import benchmark_points as benchmark_points
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE_DIR = pathlib.Path(os.environ.get("LTA_JAX_REFERENCE_DIR", REPO_ROOT.parent / "shared" / "reference"))

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-import lta_jax.batch as batch
+import lta_jax.studies.batch as batch
 from lta_jax import ModelParameters, ProvisionalRates, SolverOptions, solve, solve_batch, summary
-from lta_jax.batch import BATCH_OBSERVABLES, parameter_arrays
+from lta_jax.studies.batch import BATCH_OBSERVABLES, parameter_arrays
 
 FAST = SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=200)
 POINTS = dict(M=[1.0, 1.0, 1.0], delta_M=[1.26e-11, 3e-12, 8e-11], im_omega=[-0.14, 0.1, 0.05],

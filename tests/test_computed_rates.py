@@ -11,11 +11,11 @@ from scipy.integrate import quad
 from typer.testing import CliRunner
 
 from lta_jax import ModelParameters, SolverOptions, solve, summary
-from lta_jax.benchmark_points import FIG19, TABLE4, TABLE4_SPECIFICATION_Y_B
-from lta_jax.cli import app
-from lta_jax.computed_rates import ComputedRates, Y_NODES
-from lta_jax.rates import TabulatedRates
-from lta_jax.self_energy import loop_functions, loop_integrands, neutrino_self_energy, notzold_raffelt_potential
+from lta_jax.model.benchmark_points import FIG19, TABLE4, TABLE4_SPECIFICATION_Y_B
+from lta_jax.cli.commands import app
+from lta_jax.rates.computed import ComputedRates, Y_NODES
+from lta_jax.rates.base import TabulatedRates
+from lta_jax.rates.self_energy import loop_functions, loop_integrands, neutrino_self_energy, notzold_raffelt_potential
 
 runner = CliRunner()
 ORGH = "nuMSM-fortran/Int_OrgH_MN10E-1_kcAve.dat"
@@ -121,7 +121,7 @@ MODES = "nuMSM-fortran/modes_ModH_M1/Int_ModH_MN10E-1_kc{}E-1.dat"
 def test_momentum_resolved_against_authors_modes(computed, reference_file, kc):
     """Per-mode coefficients vs the authors' per-mode tables (ModH; γ and h− as OrgH below 120 GeV): the FNV rate
     within 25 % at 8–100 GeV for k/T = 1, 3, 8, and h− within 5 % at 8–10 GeV."""
-    from lta_jax.rates import parse_fortran_table
+    from lta_jax.rates.base import parse_fortran_table
 
     data = parse_fortran_table(reference_file(MODES.format(kc)))
     y = jnp.asarray([kc / 10])
@@ -138,7 +138,7 @@ def test_fnc_rate_per_mode_against_authors_modes(computed, reference_file):
     """Per-mode FNC rate γ+(k) (helicity-projected 1↔2 width + R_PLUS four-fermion width + direct decays) vs the
     authors' per-mode tables: within 16 % for k/T = 2–10 at 15–40 GeV (measured 0.84–1.02). With one width for both
     channels (the specification's Mode B) the soft modes were up to 2.5× too large at 15–20 GeV."""
-    from lta_jax.rates import parse_fortran_table
+    from lta_jax.rates.base import parse_fortran_table
 
     for kc in (20, 30, 50, 80, 100):
         data = parse_fortran_table(reference_file(MODES.format(kc)))
@@ -150,7 +150,7 @@ def test_fnc_rate_per_mode_against_authors_modes(computed, reference_file):
 
 def test_momentum_resolved_averages_to_the_coefficients(computed):
     """The averaged model is exactly the §2.4 average of its per-mode coefficients plus the symmetric-phase part."""
-    from lta_jax.computed_rates import averaged_coefficients
+    from lta_jax.rates.computed import averaged_coefficients
 
     for t in (7.0, 45.0, 140.0):
         modes = computed.momentum_resolved(t, 2.0)
@@ -164,8 +164,8 @@ def test_momentum_resolved_averages_to_the_coefficients(computed):
 def test_width_limits():
     """Γ_ν: the four-fermion law C_F G_F² T⁴ k at T ≪ m_W (inverse decays negligible; C_F's reference temperature
     7 GeV), the decoupling of b, c, τ below it, and saturation at Γ_X = C_X T²/m_W(T) far above it."""
-    from lta_jax import constants as c
-    from lta_jax.computed_rates import (C_F, C_X, R_PLUS, active_neutrino_width, relativistic_scatterers,
+    from lta_jax.model import constants as c
+    from lta_jax.rates.computed import (C_F, C_X, R_PLUS, active_neutrino_width, relativistic_scatterers,
                                         thermal_boson_masses_squared, thermal_inverse_decay_width)
 
     ratio = [float(relativistic_scatterers(t) / relativistic_scatterers(7.0)) for t in (1.0, 5.0, 100.0)]
@@ -193,8 +193,8 @@ def test_thermal_inverse_decays_against_quadrature(k, t):
     """Both helicity channels of the 1↔2 width equal a SciPy quadrature of their defining integrals,
     (g² m_B²/(16π k²)) ∫_{p_min}^∞ dp [f_F(p) + f_B(k + p)] × (1 or 4kp/m_B² − 1) (+ the Z term); without the gain
     term the FNV channel is the specification's formula (inverse_decay_width)."""
-    from lta_jax import constants as c
-    from lta_jax.computed_rates import (inverse_decay_width, thermal_boson_masses_squared,
+    from lta_jax.model import constants as c
+    from lta_jax.rates.computed import (inverse_decay_width, thermal_boson_masses_squared,
                                         thermal_inverse_decay_width)
 
     m_w2, m_z2 = (float(x) for x in thermal_boson_masses_squared(t))
@@ -221,8 +221,8 @@ def test_thermal_inverse_decays_against_quadrature(k, t):
 def test_direct_decays_quadrature_and_boltzmann_suppression():
     """The closed-form direct decay rate equals a SciPy quadrature of its defining integral; channels with m_B < M
     are closed; it vanishes with v and is Boltzmann-suppressed at T ≪ m_W."""
-    from lta_jax import constants as c
-    from lta_jax.computed_rates import direct_decay_rate
+    from lta_jax.model import constants as c
+    from lta_jax.rates.computed import direct_decay_rate
 
     def bose(x):
         return math.exp(-x) / -math.expm1(-x)
@@ -280,8 +280,8 @@ def test_higgs_vev_profile_without_cancellation():
     """v(T) = v0 √(f/f0), f = ½[u + √(u² + ε²)]: the cancellation-free form equals the naive one where that is
     accurate (T ≤ 1 TeV), stays positive and monotonic up to 10⁵ GeV with its asymptote v0 ε/(2√(f0|u|)), and has a
     finite derivative everywhere."""
-    from lta_jax import constants as c
-    from lta_jax.electroweak import VEV_PROFILE, higgs_vev
+    from lta_jax.model import constants as c
+    from lta_jax.plasma.electroweak import VEV_PROFILE, higgs_vev
 
     t_star, power, eps = VEV_PROFILE
     f0 = 0.5 * (1 + math.sqrt(1 + eps**2))
@@ -341,9 +341,9 @@ def test_table4_benchmarks_in_the_specification_protocol(computed, reference_fil
     0.973, 1.219, 0.971, 1.058, 0.846) — without S_eq the M = 10 GeV point gives 0.62, which is why it looked like a
     solver gap. The computed rates in the same protocol: 1.019, 1.276, 0.969, 0.989, 0.705 (measured), all five within
     the ±30 % acceptance."""
-    from lta_jax.kinetics import KineticOptions
-    from lta_jax.susceptibility import susceptibility_from_table
-    from lta_jax.thermodynamics import thermodynamics_from_table
+    from lta_jax.kinetics.averaged import KineticOptions
+    from lta_jax.plasma.susceptibility import susceptibility_from_table
+    from lta_jax.plasma.thermodynamics import thermodynamics_from_table
 
     thermo = thermodynamics_from_table(reference_file("thermo/standardmodel.dat"))
     susceptibility = susceptibility_from_table(reference_file("thermo/susceptibility.dat"))
@@ -363,7 +363,7 @@ def test_table4_benchmarks_in_the_specification_protocol(computed, reference_fil
 def test_level_crossing_per_mode(computed, reference_file):
     """Per momentum mode, h−(k) changes sign where the authors' per-mode tables say, within 1 GeV, for k/T = 0.5–10
     (measured: ≤ 0.4 GeV): the one-loop potential puts the level crossing where the authors' code does."""
-    from lta_jax.rates import parse_fortran_table
+    from lta_jax.rates.base import parse_fortran_table
 
     for kc in (5, 10, 30, 100):
         data = parse_fortran_table(reference_file(MODES.format(kc)))

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from lta_jax import ModelParameters
-from lta_jax.decays import channel_counts, decay_matrix, hnl_widths, three_body_integral
-from lta_jax.kinetics import KineticOptions, KineticSystem, kinetic_rhs
-from lta_jax.parameters import mixing_angles, yukawa_bilinears, yukawas
-from lta_jax.provisional_rates import ProvisionalRates
-from lta_jax.susceptibility import in_house_susceptibility
-from lta_jax.thermodynamics import in_house_thermodynamics
+from lta_jax.rates.decays import channel_counts, decay_matrix, hnl_widths, three_body_integral
+from lta_jax.kinetics.averaged import KineticOptions, KineticSystem, kinetic_rhs
+from lta_jax.model.parameters import mixing_angles, yukawa_bilinears, yukawas
+from lta_jax.rates.provisional import ProvisionalRates
+from lta_jax.plasma.susceptibility import in_house_susceptibility
+from lta_jax.plasma.thermodynamics import in_house_thermodynamics
 
 # surroundings.md §2.2, a_α(M) for α = e, μ, τ (exclusive below 1 GeV, max(excl., incl.) above).
 A_TABLE = {0.1: (1.59, 1.13, 1.13), 0.14: (1.85, 1.39, 1.38), 0.2: (21.7, 8.69, 8.57), 0.3: (22.1, 15.0, 8.23),
@@ -105,7 +105,7 @@ def test_solve_below_five_gev_with_computed_rates():
     import warnings
 
     from lta_jax import solve, summary
-    from lta_jax.computed_rates import ComputedRates
+    from lta_jax.rates.computed import ComputedRates
 
     rates = ComputedRates.build()
     p = ModelParameters(3.0, 1e-11, 1.0, 0.52 * math.pi, 1.30 * math.pi, 1.02 * math.pi)

@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from lta_jax.gradients import (OBSERVABLE_NAMES, PARAMETER_NAMES, central_differences, make_observable_map,
+from lta_jax.solver.gradients import (OBSERVABLE_NAMES, PARAMETER_NAMES, central_differences, make_observable_map,
                                observables_and_jacobian, parameters_to_vector)
-from lta_jax.parameters import ModelParameters
-from lta_jax.provisional_rates import ProvisionalRates
-from lta_jax.solver import SolverOptions
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.rates.provisional import ProvisionalRates
+from lta_jax.solver.integrate import SolverOptions
 
 TIGHT = SolverOptions(rtol=1e-10, atol_density=1e-12, atol_asymmetry=1e-20, n_save=200)
 KW = dict(t_start=1e3, t_end=20.0, solver_options=TIGHT)

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lta_jax.cli import app
-from lta_jax.observables import summary
-from lta_jax.parameters import ModelParameters
-from lta_jax.provisional_rates import ProvisionalRates
-from lta_jax.rates import RateVariant, TabulatedRates, parse_fortran_table
-from lta_jax.solver import SolverOptions, solve
-from lta_jax.susceptibility import susceptibility_from_table
-from lta_jax.thermodynamics import thermodynamics_from_table
+from lta_jax.cli.commands import app
+from lta_jax.solver.observables import summary
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.rates.provisional import ProvisionalRates
+from lta_jax.rates.base import RateVariant, TabulatedRates, parse_fortran_table
+from lta_jax.solver.integrate import SolverOptions, solve
+from lta_jax.plasma.susceptibility import susceptibility_from_table
+from lta_jax.plasma.thermodynamics import thermodynamics_from_table
 
 GOOD = ModelParameters(1.0, 1e-11, 0.1, 1.6, 1.0, 2.0)
 runner = CliRunner()
@@ -22,7 +22,7 @@ runner = CliRunner()
 
 def _no_compile(monkeypatch):
     """Make any attempt to reach the compiled solver fail loudly: errors must come first."""
-    import lta_jax.solver as solver
+    import lta_jax.solver.integrate as solver
 
     def boom(*args, **kwargs):
         raise AssertionError("the solver was compiled/called before input validation")
@@ -93,7 +93,7 @@ def test_failed_solve_reports_status_not_numbers():
     out = summary(sol)
     assert out["status"] == "max_steps_reached"
     assert all(math.isnan(out[k]) for k in ("Y_B", "Y_L_end", "max_abs_Y_e"))
-    from lta_jax.solver import SolveError
+    from lta_jax.solver.integrate import SolveError
 
     with pytest.raises(SolveError, match="max_steps_reached"):
         solve(GOOD, ProvisionalRates(), t_start=1e3, t_end=10.0, solver_options=SolverOptions(max_steps=20),

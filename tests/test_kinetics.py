@@ -7,13 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lta_jax.kinetics import KineticOptions, KineticSystem, conserved_combinations, kinetic_rhs
-from lta_jax.parameters import ModelParameters
-from lta_jax.provisional_rates import ProvisionalRates
-from lta_jax.rates import RateModel
-from lta_jax.solver import solve
-from lta_jax.susceptibility import in_house_susceptibility
-from lta_jax.thermodynamics import in_house_thermodynamics
+from lta_jax.kinetics.averaged import KineticOptions, KineticSystem, conserved_combinations, kinetic_rhs
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.rates.provisional import ProvisionalRates
+from lta_jax.rates.base import RateModel
+from lta_jax.solver.integrate import solve
+from lta_jax.plasma.susceptibility import in_house_susceptibility
+from lta_jax.plasma.thermodynamics import in_house_thermodynamics
 
 
 class DropRates(RateModel):
@@ -57,7 +57,7 @@ def test_conservation_laws_exact(drop, index):
 
 def test_without_transposes_conservation_fails():
     """Sanity of the test above: removing the transposes in Γ̃_να breaks L− conservation (kinetics.md §2.4)."""
-    from lta_jax import kinetics
+    from lta_jax.kinetics import averaged as kinetics
 
     system = _system(DropRates(ProvisionalRates(), "minus"))
     original = kinetics.rate_matrices

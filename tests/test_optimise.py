@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lta_jax.cli import app
-from lta_jax.optimise import LARGE_LTA_BOX, optimise, starting_points
-from lta_jax.provisional_rates import ProvisionalRates
+from lta_jax.cli.commands import app
+from lta_jax.studies.optimise import LARGE_LTA_BOX, optimise, starting_points
+from lta_jax.rates.provisional import ProvisionalRates
 
 
 def test_starting_points_inside_box():
@@ -62,9 +62,9 @@ def test_cp_conjugation_flips_every_asymmetry_through_the_solve():
     the symmetry the optimiser uses to fold the Y_B band onto ±target."""
     import jax.numpy as jnp
 
-    from lta_jax.gradients import _values, make_observable_map
-    from lta_jax.optimise import OPTIMISATION_SOLVER, cp_conjugate
-    from lta_jax.parameters import ModelParameters
+    from lta_jax.solver.gradients import _values, make_observable_map
+    from lta_jax.studies.optimise import OPTIMISATION_SOLVER, cp_conjugate
+    from lta_jax.model.parameters import ModelParameters
 
     fn = make_observable_map(ModelParameters(5.0, 1e-11), ProvisionalRates(), t_start=1e3, t_end=50.0,
                              solver_options=OPTIMISATION_SOLVER)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lta_jax.parameters import (ModelParameters, flavour_mixings, h_basis_yukawas, heavy_light_masses,
+from lta_jax.model.parameters import (ModelParameters, flavour_mixings, h_basis_yukawas, heavy_light_masses,
                                 light_masses, majorana_masses, parse_angle, physical_mass_splitting_vacuum,
                                 pmns_matrix, total_mixing, validate_parameters, yukawa_bilinears, yukawas)
 

@@ -7,12 +7,12 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from conftest import FIG19, reference_path
-from lta_jax.parameters import ModelParameters
-from lta_jax.rates import TabulatedRates
-from lta_jax.solver import SolverOptions, solve
-from lta_jax.susceptibility import susceptibility_from_table
-from lta_jax.thermodynamics import thermodynamics_from_table
-from lta_jax.validation import numpy_kinetic_system
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.rates.base import TabulatedRates
+from lta_jax.solver.integrate import SolverOptions, solve
+from lta_jax.plasma.susceptibility import susceptibility_from_table
+from lta_jax.plasma.thermodynamics import thermodynamics_from_table
+from lta_jax.kinetics.numpy_reference import numpy_kinetic_system
 
 PARAMS = ModelParameters(**FIG19)
 

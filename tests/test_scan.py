@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lta_jax.cli import app
-from lta_jax.scan import PRESETS, load_results, parse_card, plan_points, run_scan
+from lta_jax.cli.commands import app
+from lta_jax.studies.scan import PRESETS, load_results, parse_card, plan_points, run_scan
 
 runner = CliRunner()
 
@@ -93,7 +93,7 @@ def test_resume_after_kill_9(tmp_path):
     card_path = tmp_path / "scan.toml"
     card_path.write_text(CARD_TOML)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "lta_jax.cli", "scan", "--card", str(card_path), "--out", str(out), "--no-progress"]
+    cmd = [sys.executable, "-m", "lta_jax.cli.commands", "scan", "--card", str(card_path), "--out", str(out), "--no-progress"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     chunks = out / "chunks"

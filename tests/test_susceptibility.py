@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lta_jax.electroweak import baryon_equilibrium_fraction, baryon_rate, sphaleron_x
-from lta_jax.susceptibility import (OMEGA_HIGGS, OMEGA_SYMMETRIC, _VACUUM_MASS, SPECIES, baryon_fraction,
+from lta_jax.plasma.electroweak import baryon_equilibrium_fraction, baryon_rate, sphaleron_x
+from lta_jax.plasma.susceptibility import (OMEGA_HIGGS, OMEGA_SYMMETRIC, _VACUUM_MASS, SPECIES, baryon_fraction,
                                     in_house_susceptibility, omega_from_equilibrium, species_susceptibilities,
                                     susceptibility_from_table)
 
@@ -68,7 +68,7 @@ def test_tabulated_susceptibility(reference_file):
 
 def test_sphaleron_rate_and_fraction():
     """V17: Γ_B(131.7 GeV) ≈ H (freeze-out definition); χ → 28/79 at high T."""
-    from lta_jax.thermodynamics import in_house_thermodynamics
+    from lta_jax.plasma.thermodynamics import in_house_thermodynamics
 
     th = in_house_thermodynamics()
     ratio = float(baryon_rate(131.7) / th.hubble_rate(131.7))

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from lta_jax import constants as c
-from lta_jax.thermodynamics import (equilibrium_yield, free_energy_density_over_t4, free_pressure_over_t4,
+from lta_jax.model import constants as c
+from lta_jax.plasma.thermodynamics import (equilibrium_yield, free_energy_density_over_t4, free_pressure_over_t4,
                                     in_house_thermodynamics, read_laine_meyer_table, thermodynamics_from_table)
 
 

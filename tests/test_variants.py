@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from conftest import FIG19, reference_path
-from lta_jax.benchmark_points import FIG18
-from lta_jax.kinetics import KineticOptions
-from lta_jax.observables import summary
-from lta_jax.parameters import ModelParameters
-from lta_jax.rates import RateVariant, TabulatedRates
-from lta_jax.solver import solve
-from lta_jax.susceptibility import susceptibility_from_table
-from lta_jax.thermodynamics import thermodynamics_from_table
+from lta_jax.model.benchmark_points import FIG18
+from lta_jax.kinetics.averaged import KineticOptions
+from lta_jax.solver.observables import summary
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.rates.base import RateVariant, TabulatedRates
+from lta_jax.solver.integrate import solve
+from lta_jax.plasma.susceptibility import susceptibility_from_table
+from lta_jax.plasma.thermodynamics import thermodynamics_from_table
 
 
 
@@ -76,9 +76,9 @@ def test_sphaleron_equation_for_constant_b_minus_l(setup):
     T_freeze ≈ T_sph (Γ_B ≈ H at 131.7 GeV), i.e. ≈ 2.5 % below 28/79 because of the x-dependence of χ (kinetics.md §5)."""
     import jax.numpy as jnp
 
-    from lta_jax.electroweak import baryon_equilibrium_fraction
-    from lta_jax.kinetics import KineticSystem
-    from lta_jax.observables import baryon_asymmetry_sphaleron
+    from lta_jax.plasma.electroweak import baryon_equilibrium_fraction
+    from lta_jax.kinetics.averaged import KineticSystem
+    from lta_jax.solver.observables import baryon_asymmetry_sphaleron
 
     rates, thermo, susc = setup
     system = KineticSystem(FIG18, rates, thermo, susc)

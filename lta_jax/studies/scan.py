@@ -53,10 +53,10 @@ import h5py
 import numpy as np
 from scipy.stats import qmc
 
-from .api import rate_model_from_spec
-from .batch import BATCH_OBSERVABLES, solve_batch
-from .parameters import HIERARCHIES, parse_angle
-from .solver import SolverOptions
+from lta_jax.cli.settings import rate_model_from_spec
+from lta_jax.studies.batch import BATCH_OBSERVABLES, solve_batch
+from lta_jax.model.parameters import HIERARCHIES, parse_angle
+from lta_jax.solver.integrate import SolverOptions
 
 #: Paper Table 1 ranges (kinetics.md §1): "broad" and the "large LTA" region.
 PRESETS = {
@@ -296,7 +296,7 @@ def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int
     t_start = card.solver.get("T_start")
     if not plan_path.exists():
         # validate every point before compiling anything (solve_batch does it again per chunk; cheap)
-        from .batch import validate_batch
+        from lta_jax.studies.batch import validate_batch
         validate_batch(points, rates, t_start, t_end, None, None)
         tmp = out_dir / f"points.tmp{os.getpid()}.npz"
         np.savez(tmp, **{k: points[k] for k in INPUTS})

@@ -26,7 +26,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 from scipy.interpolate import CubicSpline
 
-from . import constants as c
+from lta_jax.model import constants as c
 
 # --------------------------------------------------------------------------------------------------------------------
 # Free-gas building blocks (NumPy, set-up time only)

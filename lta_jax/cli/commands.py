@@ -81,7 +81,7 @@ def solve(
     if no_input and "plot" not in settings:
         settings["plot"] = "lta_solve.png"
 
-    from . import api  # heavy imports after argument parsing
+    from lta_jax.cli import settings as api  # heavy imports after argument parsing
 
     try:
         run = api.prepare_run(settings)
@@ -129,14 +129,14 @@ def optimise(
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of objective and Y_B per step"),
 ):
     """Maximise the LTA or max |Y_e| with gradients (Adam, forward-mode derivatives) under the BAU constraint."""
-    from . import optimise as opt
-    from .parameters import check_hierarchy
+    from lta_jax.studies import optimise as opt
+    from lta_jax.model.parameters import check_hierarchy
 
     try:
         check_hierarchy(hierarchy.upper())
         if objective not in opt.OBJECTIVES:
             raise ValueError(f"objective must be one of {opt.OBJECTIVES}, got {objective!r}")
-        from .api import rate_model_from_spec
+        from lta_jax.cli.settings import rate_model_from_spec
         rate_model = rate_model_from_spec(rates)
         result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, hierarchy=hierarchy.upper(),
                               bau_target=bau_target, bau_tolerance=bau_tolerance, starts=starts, steps=steps,
@@ -164,7 +164,7 @@ def scan(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
 ):
     """Grid/random/Sobol scan of any subset of the six parameters; resumable (rerun the same command)."""
-    from .scan import parse_card, run_scan
+    from lta_jax.studies.scan import parse_card, run_scan
 
     try:
         import tomllib
@@ -199,9 +199,9 @@ def rates(
     compare: Optional[pathlib.Path] = typer.Option(None, "--compare", help="a 9-column table to overlay/compare"),
 ):
     """Write a rate model as a 9-column table in the authors' format; optionally plot it against another table."""
-    from .api import rate_model_from_spec
-    from .computed_rates import rate_table, write_rate_table
-    from .rates import TabulatedRates
+    from lta_jax.cli.settings import rate_model_from_spec
+    from lta_jax.rates.computed import rate_table, write_rate_table
+    from lta_jax.rates.base import TabulatedRates
 
     try:
         if not (math.isfinite(M) and M > 0):
@@ -219,10 +219,10 @@ def rates(
     write_rate_table(out, table)
     report = {"out": str(out), "M": M, "rates": model.description, "rows": rows}
     if other is not None:
-        from .plotting import rate_ratios
+        from lta_jax.cli.plotting import rate_ratios
         report["ratios"] = rate_ratios(table, other, M)
     if plot:
-        from .plotting import plot_rate_tables
+        from lta_jax.cli.plotting import plot_rate_tables
         plot_rate_tables(table, other, M, plot, model.description)
         report["plot"] = str(plot)
     typer.echo(json.dumps(report, indent=2, default=_json_default))

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import constants as c  # noqa: E402
+from lta_jax.model import constants as c  # noqa: E402
 
 
 def plot_asymmetries(solution, path, title: str = "", reference=None):

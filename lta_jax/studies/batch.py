@@ -33,17 +33,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import constants as c
-from .kinetics import KineticOptions, KineticSystem, conserved_combinations
-from .observables import baryon_asymmetry_simple, baryon_asymmetry_sphaleron
-from .parameters import ModelParameters, validate_parameters
-from .rates import RateModel
-from .solver import SPHALERON_WINDOW, SolverOptions, default_start_temperature, solve_arrays, validate_setup
-from .susceptibility import Susceptibility
-from .thermodynamics import Thermodynamics
+from lta_jax.model import constants as c
+from lta_jax.kinetics.averaged import KineticOptions, KineticSystem, conserved_combinations
+from lta_jax.solver.observables import baryon_asymmetry_simple, baryon_asymmetry_sphaleron
+from lta_jax.model.parameters import ModelParameters, validate_parameters
+from lta_jax.rates.base import RateModel
+from lta_jax.solver.integrate import SPHALERON_WINDOW, SolverOptions, default_start_temperature, solve_arrays, validate_setup
+from lta_jax.plasma.susceptibility import Susceptibility
+from lta_jax.plasma.thermodynamics import Thermodynamics
 
 #: Scalar observables of every batch point (the keys of ``BatchResult.observables``); same meaning as in
-#: :func:`lta_jax.observables.summary`.
+#: :func:`lta_jax.solver.observables.summary`.
 BATCH_OBSERVABLES = ("Y_B", "Y_B_sphaleron", "Y_L_sph", "Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end",
                      "Delta_N_end", "max_abs_Y_e", "Y_e_at_max", "T_max_Y_e", "L_plus_end", "L_minus_end")
 
@@ -73,7 +73,7 @@ class BatchSetup(eqx.Module):
 def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
     """Pure per-point function: θ = (M, ΔM, Im ω, Re ω, δ, η) ↦ dict of scalar observables, result code and steps.
 
-    Traceable, vmappable. The observables are those of :func:`lta_jax.observables.summary` (Y_B from the simple rule
+    Traceable, vmappable. The observables are those of :func:`lta_jax.solver.observables.summary` (Y_B from the simple rule
     and from the sphaleron rate equation, Y_L at T_sph and T_end, Y_Δα(T_end), Δ_N, max |Y_e| below T_sph with its
     sign and temperature, L±); observables of a failed solve are NaN.
     """

@@ -24,12 +24,12 @@ import optimistix as optx
 from diffrax._root_finder._verychord import _converged, _diverged, _small
 from jaxtyping import Array, Float
 
-from . import constants as c
-from .kinetics import KineticOptions, KineticSystem, initial_state, kinetic_rhs
-from .parameters import ModelParameters, validate_parameters
-from .rates import RateModel
-from .susceptibility import Susceptibility, in_house_susceptibility
-from .thermodynamics import Thermodynamics, in_house_thermodynamics
+from lta_jax.model import constants as c
+from lta_jax.kinetics.averaged import KineticOptions, KineticSystem, initial_state, kinetic_rhs
+from lta_jax.model.parameters import ModelParameters, validate_parameters
+from lta_jax.rates.base import RateModel
+from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility
+from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics
 
 
 class ContractionChord(diffrax.VeryChord):
@@ -126,7 +126,7 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
                  solver_options: SolverOptions = SolverOptions()) -> RawSolution:
     """Pure, traceable solve from ``t_start`` down to ``t_end`` [GeV]; no validation (use :func:`solve`).
 
-    ``y0`` defaults to :func:`lta_jax.kinetics.initial_state`. Saves ``n_save`` points uniform in z, the state at
+    ``y0`` defaults to :func:`lta_jax.kinetics.averaged.initial_state`. Saves ``n_save`` points uniform in z, the state at
     T_sph = 131.7 GeV and a fine grid in the sphaleron window 160–110 GeV (clipped to the integration range).
     """
     mass = system.params.mass
@@ -174,7 +174,7 @@ _solve_compiled = eqx.filter_jit(solve_arrays)
 class Solution(eqx.Module):
     """Result of :func:`solve`: the trajectory, diffrax status and the set-up that produced it.
 
-    Observables are in :mod:`lta_jax.observables` (``summary(solution)`` gives the usual numbers).
+    Observables are in :mod:`lta_jax.solver.observables` (``summary(solution)`` gives the usual numbers).
     """
 
     system: KineticSystem
@@ -189,7 +189,7 @@ class Solution(eqx.Module):
 
     @property
     def states(self) -> np.ndarray:
-        """Saved 11-vectors, shape (n_save, 11) (column order of :data:`lta_jax.kinetics.STATE_LABELS`)."""
+        """Saved 11-vectors, shape (n_save, 11) (column order of :data:`lta_jax.kinetics.averaged.STATE_LABELS`)."""
         return np.asarray(self.raw.states)
 
     @property
@@ -260,17 +260,17 @@ def solve(
 
     Args:
         params: the model point (:class:`lta_jax.ModelParameters`).
-        rates: a rate model (e.g. :class:`lta_jax.rates.TabulatedRates`).
+        rates: a rate model (e.g. :class:`lta_jax.rates.base.TabulatedRates`).
         t_start: initial temperature [GeV]; default max(10³ GeV, 10 T_osc) (kinetics.md §2.5).
         t_end: final temperature [GeV] (default 5 GeV).
         thermo, susceptibility: defaults are the in-house models.
-        options: physics switches (:class:`lta_jax.kinetics.KineticOptions`).
+        options: physics switches (:class:`lta_jax.kinetics.averaged.KineticOptions`).
         solver_options: numerics (:class:`SolverOptions`).
         y0: initial 11-vector (default: no HNLs, no asymmetries).
         raise_on_failure: raise :class:`SolveError` instead of returning a solution whose ``status`` is not success.
 
     Inputs are validated before compilation; a failed integration is reported by ``Solution.status`` (and never as
-    numbers: :func:`lta_jax.observables.summary` returns NaN observables for it).
+    numbers: :func:`lta_jax.solver.observables.summary` returns NaN observables for it).
     """
     t_start, t_end, thermo, susceptibility = validate_setup(params, rates, t_start, t_end, thermo, susceptibility)
     solver_options = SolverOptions() if solver_options is None else solver_options

@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .kinetics import KineticOptions
-from .observables import summary
-from .parameters import ModelParameters, parse_angle, validate_parameters
-from .provisional_rates import ProvisionalRates
-from .rates import RateModel, RateVariant, TabulatedRates
-from .solver import Solution, check_temperatures, default_start_temperature, solve
-from .susceptibility import Susceptibility, in_house_susceptibility, susceptibility_from_table
-from .thermodynamics import Thermodynamics, in_house_thermodynamics, thermodynamics_from_table
+from lta_jax.kinetics.averaged import KineticOptions
+from lta_jax.solver.observables import summary
+from lta_jax.model.parameters import ModelParameters, parse_angle, validate_parameters
+from lta_jax.rates.provisional import ProvisionalRates
+from lta_jax.rates.base import RateModel, RateVariant, TabulatedRates
+from lta_jax.solver.integrate import Solution, check_temperatures, default_start_temperature, solve
+from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility, susceptibility_from_table
+from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics, thermodynamics_from_table
 
 
 @dataclass
@@ -42,10 +42,10 @@ def rate_model_from_spec(spec) -> RateModel:
     "computed-ulysses" → the same with ULYSSES' constants; "provisional" → :class:`ProvisionalRates`; else a table
     path (the authors' 9-column format)."""
     if spec in (None, "", "computed", "computed-paper"):
-        from .computed_rates import ComputedRates
+        from lta_jax.rates.computed import ComputedRates
         return ComputedRates.build("paper")
     if spec == "computed-ulysses":
-        from .computed_rates import ComputedRates
+        from lta_jax.rates.computed import ComputedRates
         return ComputedRates.build("ulysses")
     if spec == "provisional":
         return ProvisionalRates()
@@ -97,7 +97,7 @@ def execute_run(run: Run) -> dict:
 
 
 def write_plot(run: Run, path) -> None:
-    from .plotting import plot_asymmetries
+    from lta_jax.cli.plotting import plot_asymmetries
 
     p = run.params
     title = (f"M = {float(p.mass):g} GeV, ΔM = {float(p.delta_mass):.3g} GeV, Im ω = {float(p.im_omega):g}, "

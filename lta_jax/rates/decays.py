@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from . import constants as c
+from lta_jax.model import constants as c
 
 #: sin²θ_W (surroundings.md §2.2: ≈ 0.231).
 SIN2_W = 0.231

@@ -8,11 +8,11 @@ averaged with the weights of kinetics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄
   h̄+ = e T with literature normalisations (:data:`SYMMETRIC_CONSTANTS`): by default those of the paper's own rate code
   (1808.10833 family; kinetics.md §6.2), optionally ULYSSES' averages of the Ghiglieri–Laine rates (their FNV constants
   are 2–2.5× larger — the literature's spread, kinetics.md §11.3). They are faded out as (1 − v²/v0²) through the
-  crossover, v(T) from :mod:`lta_jax.electroweak`.
+  crossover, v(T) from :mod:`lta_jax.plasma.electroweak`.
 * **Higgs phase, indirect contributions** through ν–N mixing (kinetics.md §6.4, "Mode B"):
       h_s(k) = [v²/(2E)] ε_s D_s/(D_s² + Γ_s²/4),   γ_s(k) = [v²/(2E)] ε_s Γ_s/(D_s² + Γ_s²/4),
       ε± = E ± k,   D_s = (1 + a_ν) ε_s + b_ν T,
-  with a_ν, b_ν from the **one-loop thermal self-energy** of :mod:`lta_jax.self_energy` (W and Z loops, massive
+  with a_ν, b_ν from the **one-loop thermal self-energy** of :mod:`lta_jax.rates.self_energy` (W and Z loops, massive
   bosons, g²/2 W coupling). The sign change of b_ν is the level crossing (h̄− changes sign). The self-energy is
   tabulated once per process on ln T × the y nodes at z = M/T = 0 (the mass shell enters only through √(y² + z²); good
   for M ≪ T, hence the warning for M > T_end/3).
@@ -35,7 +35,7 @@ channel's share of the four-fermion width; least squares of γ̄_ν+ at 5–20 G
 Accuracy against the authors' M = 1 GeV table: README ("Rate coefficients") and ``experiments/rates_accuracy.py``.
 Below 5 GeV (no reference data; kinetics.md §8, O(1) uncertainty): C_F scaled with the number of relativistic
 scattering partners (:func:`relativistic_scatterers`), and the solver adds the vacuum HNL decays (3.1) of
-:mod:`lta_jax.decays` to Γ_N (``KineticOptions.hnl_decays``). Not included: the self-energy off the light cone
+:mod:`lta_jax.rates.decays` to Γ_N (``KineticOptions.hnl_decays``). Not included: the self-energy off the light cone
 (M ≳ T/3, warned), the momentum dependence of the symmetric-phase rates.
 Range: 1 GeV ≤ T ≤ 10⁵ GeV (warning below 5 GeV), 0.1 ≤ M ≤ 30 GeV.
 """
@@ -54,9 +54,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import constants as c
-from .electroweak import higgs_vev
-from .rates import RateCoefficients, RateModel
+from lta_jax.model import constants as c
+from lta_jax.plasma.electroweak import higgs_vev
+from lta_jax.rates.base import RateCoefficients, RateModel
 
 class SymmetricPhaseConstants(NamedTuple):
     """Symmetric-phase normalisations: γ̄_ν+/T, γ̄_N+/T, γ̄_ν−·T/M², γ̄_N−·T/M², h̄+/T, and where they come from."""
@@ -319,7 +319,7 @@ def self_energy_table(n_per_efold: int = 12, crossover_step: float = 1.5, n_pane
     Nodes: ``n_per_efold`` per e-fold up to 100 GeV, then every ``crossover_step`` GeV through the crossover, where
     m_W(T) changes fast. The loop integrals use ``n_panels`` quadrature panels (≈0.5 % near their log singularities;
     the table interpolates to ≈0.4 % below 100 GeV — tests)."""
-    from .self_energy import neutrino_self_energy
+    from lta_jax.rates.self_energy import neutrino_self_energy
 
     lo, hi = (math.log(t) for t in SELF_ENERGY_T_RANGE)
     coarse = np.linspace(lo, math.log(100.0), int((math.log(100.0) - lo) * n_per_efold) + 1)
@@ -417,7 +417,7 @@ class ComputedRates(RateModel):
     @property
     def description(self) -> str:
         return (f"computed: {self.constants.source} + one-loop ν self-energy (Mode B, helicity-projected widths, "
-                f"crossover width) + direct W/Z/h decays, k/T ≥ {self.y_min:g} (lta_jax.computed_rates)")
+                f"crossover width) + direct W/Z/h decays, k/T ≥ {self.y_min:g} (lta_jax.rates.computed)")
 
 
 @functools.lru_cache(maxsize=None)

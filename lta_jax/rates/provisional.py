@@ -24,13 +24,13 @@ import math
 
 import jax.numpy as jnp
 
-from . import constants as c
-from .computed_rates import (FULL_Y_NODES, FULL_Y_WEIGHTS, active_neutrino_width, averaged_coefficients,
+from lta_jax.model import constants as c
+from lta_jax.rates.computed import (FULL_Y_NODES, FULL_Y_WEIGHTS, active_neutrino_width, averaged_coefficients,
                              mode_b_coefficients, thermal_boson_masses_squared)
-from .rates import RateModel
+from lta_jax.rates.base import RateModel
 
 # The symmetric-phase constants, C_F, the Mode-B formulas and the averaging are shared with the computed
-# model (lta_jax.computed_rates); the provisional model differs in its thermal potential (Nötzold–Raffelt only), its width
+# model (lta_jax.rates.computed); the provisional model differs in its thermal potential (Nötzold–Raffelt only), its width
 # (unsaturated, f_F-only inverse decays, one width for both channels) and its averages (all momenta, y ∈ (0, 30)).
 
 
@@ -60,4 +60,4 @@ class ProvisionalRates(RateModel):
 
     @property
     def description(self) -> str:
-        return "PROVISIONAL literature-constant + Mode-B model (not validated; see lta_jax.provisional_rates)"
+        return "PROVISIONAL literature-constant + Mode-B model (not validated; see lta_jax.rates.provisional)"

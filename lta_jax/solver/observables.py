@@ -13,10 +13,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import constants as c
-from .electroweak import baryon_equilibrium_fraction, baryon_rate
-from .kinetics import KineticSystem, conserved_combinations, expansion_rate
-from .solver import SPHALERON_WINDOW, RawSolution, Solution, default_solver
+from lta_jax.model import constants as c
+from lta_jax.plasma.electroweak import baryon_equilibrium_fraction, baryon_rate
+from lta_jax.kinetics.averaged import KineticSystem, conserved_combinations, expansion_rate
+from lta_jax.solver.integrate import SPHALERON_WINDOW, RawSolution, Solution, default_solver
 
 
 def lepton_asymmetry(states) -> np.ndarray:

@@ -6,7 +6,7 @@ change between the low-temperature Nötzold–Raffelt regime and the high-temper
 level crossing of the paper (§9; kinetics.md §6.5).
 
 Loops: W–charged lepton and Z–neutrino, massless leptons, massive W and Z with m_W(T) = g v(T)/√2 and
-m_Z(T) = m_W(T)/c_W (v in the 174-GeV normalisation, :func:`lta_jax.electroweak.higgs_vev`), thermal Fermi and Bose
+m_Z(T) = m_W(T)/c_W (v in the 174-GeV normalisation, :func:`lta_jax.plasma.electroweak.higgs_vev`), thermal Fermi and Bose
 distributions, vacuum parts dropped, evaluated on the HNL mass shell K = (E, k), E = √(k² + M²)
 (Ghiglieri–Laine arXiv:1605.07720; the integrands below are those of the public ULYSSES implementation,
 ``ulysses/ProdRates.py``, functions ``_A_integrand`` and ``_B_integrand``, arXiv:2301.05722). As the specification
@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from . import constants as c
-from .electroweak import higgs_vev
+from lta_jax.model import constants as c
+from lta_jax.plasma.electroweak import higgs_vev
 
 #: Hypercharge coupling g' (g' = g tan θ_W with sin² θ_W = 0.2312 at m_Z).
 G_HYPER = c.G_WEAK * math.sqrt(0.2312 / (1 - 0.2312))

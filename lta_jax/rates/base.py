@@ -8,7 +8,7 @@ factors) plus ``check_range``. Implementations here:
   the table's mass.
 * :class:`RateVariant` — the paper's variants: h̄+ switched off (paper §9, Fig. 19) and a global scale κ of all rates
   (not of H_N; paper Fig. 18).
-* :class:`ProvisionalRates` (in :mod:`lta_jax.provisional_rates`) — a literature-constant model for runs without a table.
+* :class:`ProvisionalRates` (in :mod:`lta_jax.rates.provisional`) — a literature-constant model for runs without a table.
 """
 
 from __future__ import annotations

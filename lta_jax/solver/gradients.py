@@ -8,7 +8,7 @@ logarithm, the angles are periodic). :func:`observable_vector` maps θ to
 as a pure JAX function; :func:`observables_and_jacobian` returns the values and the 6×6 Jacobian in forward mode
 (``jax.jacfwd`` with ``diffrax.ForwardMode``; cheapest for six parameters) or reverse mode (``jax.jacrev`` with
 ``RecursiveCheckpointAdjoint``). The exact max |Y_e| is not differentiable where the arg-max jumps; its surrogate is a
-p-norm (p = 64) over the saved trajectory with T ≤ T_sph (:func:`lta_jax.observables.soft_max_abs`).
+p-norm (p = 64) over the saved trajectory with T ≤ T_sph (:func:`lta_jax.solver.observables.soft_max_abs`).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import constants as c
-from .kinetics import KineticOptions, KineticSystem
-from .observables import baryon_asymmetry_simple, soft_max_abs
-from .parameters import ModelParameters
-from .rates import RateModel
-from .solver import SolverOptions, solve_arrays, validate_setup
-from .susceptibility import Susceptibility
-from .thermodynamics import Thermodynamics
+from lta_jax.model import constants as c
+from lta_jax.kinetics.averaged import KineticOptions, KineticSystem
+from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.rates.base import RateModel
+from lta_jax.solver.integrate import SolverOptions, solve_arrays, validate_setup
+from lta_jax.plasma.susceptibility import Susceptibility
+from lta_jax.plasma.thermodynamics import Thermodynamics
 
 PARAMETER_NAMES = ("M", "log10_delta_M", "im_omega", "re_omega", "delta", "eta")
 OBSERVABLE_NAMES = ("Y_B", "Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end", "soft_max_abs_Y_e")

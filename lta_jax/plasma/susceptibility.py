@@ -33,8 +33,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from . import constants as c
-from .electroweak import higgs_vev
+from lta_jax.model import constants as c
+from lta_jax.plasma.electroweak import higgs_vev
 
 #: ω̃ in the symmetric phase with sphalerons (kinetics.md §3): (1/237)[[514, 40, 40], …].
 OMEGA_SYMMETRIC = np.array([[514, 40, 40], [40, 514, 40], [40, 40, 514]]) / 237.0

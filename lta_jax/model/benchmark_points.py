@@ -1,4 +1,4 @@
-"""The paper's benchmark parameter points (normal hierarchy) as :class:`~lta_jax.parameters.ModelParameters`.
+"""The paper's benchmark parameter points (normal hierarchy) as :class:`~lta_jax.model.parameters.ModelParameters`.
 
 * :data:`FIG18` — paper Fig. 18: M = 1 GeV, ΔM = 1.26e-11 GeV, Im ω = −0.14, Re ω = 0.52π, δ = 1.30π, η = 1.02π
   (kinetics.md V14; the CLI's default point).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .parameters import ModelParameters
+from lta_jax.model.parameters import ModelParameters
 
 FIG18 = ModelParameters(1.0, 1.26e-11, -0.14, 0.52 * math.pi, 1.30 * math.pi, 1.02 * math.pi)
 FIG19 = ModelParameters(1.0, 1e-12, math.log(3), 13 * math.pi / 16, 29 * math.pi / 16, 22 * math.pi / 16)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float
 
-from .constants import EV, V0
+from lta_jax.model.constants import EV, V0
 
 Hierarchy = Literal["NH", "IH"]
 HIERARCHIES = ("NH", "IH")

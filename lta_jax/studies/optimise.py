@@ -32,11 +32,11 @@ import numpy as np
 import optax
 from scipy.stats import qmc
 
-from . import constants as c
-from .gradients import ObservableMap, make_observable_map
-from .parameters import ModelParameters
-from .rates import RateModel
-from .solver import SolverOptions
+from lta_jax.model import constants as c
+from lta_jax.solver.gradients import ObservableMap, make_observable_map
+from lta_jax.model.parameters import ModelParameters
+from lta_jax.rates.base import RateModel
+from lta_jax.solver.integrate import SolverOptions
 
 LARGE_LTA_BOX = {"log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2), "re_omega": (0.4 * math.pi, 0.6 * math.pi),
                  "delta": (0.0, 2 * math.pi), "eta": (0.0, 2 * math.pi)}

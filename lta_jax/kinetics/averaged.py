@@ -13,11 +13,11 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float
 
-from .decays import decay_matrix
-from .parameters import ModelParameters, YukawaBilinears, yukawa_bilinears, yukawas
-from .rates import RateCoefficients, RateModel
-from .susceptibility import Susceptibility
-from .thermodynamics import Thermodynamics, equilibrium_yield
+from lta_jax.rates.decays import decay_matrix
+from lta_jax.model.parameters import ModelParameters, YukawaBilinears, yukawa_bilinears, yukawas
+from lta_jax.rates.base import RateCoefficients, RateModel
+from lta_jax.plasma.susceptibility import Susceptibility
+from lta_jax.plasma.thermodynamics import Thermodynamics, equilibrium_yield
 
 STATE_LABELS = ("Y_De", "Y_Dmu", "Y_Dtau", "Y+11", "Y+22", "ReY+12", "ImY+12", "Y-11", "Y-22", "ReY-12", "ImY-12")
 SIGMA1 = jnp.array([[0.0, 1.0], [1.0, 0.0]], dtype=complex)
@@ -29,7 +29,7 @@ class KineticOptions(eqx.Module):
     Attributes:
         source_term: include S_eq = dY_eq/dz in the Y+ equation (off, as in the paper and the reference Fortran output).
         sound_speed_factor: use dz/dt = 3c_s² H instead of H (exact T–a relation with varying h_eff; off).
-        hnl_decays: add the vacuum decays (3.1) of :mod:`lta_jax.decays` to Γ_N (on; negligible while T ≫ M, they
+        hnl_decays: add the vacuum decays (3.1) of :mod:`lta_jax.rates.decays` to Γ_N (on; negligible while T ≫ M, they
             matter when the equations run to T ≲ M).
     """
 
@@ -50,7 +50,7 @@ class KineticSystem(eqx.Module):
     # because diffrax's implicit solvers expect real pytrees.
     bilinears_re: YukawaBilinears
     bilinears_im: YukawaBilinears
-    # Rest-frame decay matrix of (3.1) in the h-basis (lta_jax.decays), real and imaginary parts; zero when off.
+    # Rest-frame decay matrix of (3.1) in the h-basis (lta_jax.rates.decays), real and imaginary parts; zero when off.
     decays_re: Float[Array, "2 2"]
     decays_im: Float[Array, "2 2"]
 

@@ -10,7 +10,7 @@ import math
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from . import constants as c
+from lta_jax.model import constants as c
 
 #: Parameters of the smooth crossover profile v(T)/v0 = √(f(T)/f(0)), f = ½[u + √(u² + ε²)], u = 1 − (T/T_*)^p.
 #: The SM transition is a crossover (lattice: T_c ≈ 159.5 GeV, D'Onofrio–Rummukainen arXiv:1508.07161). The three

@@ -1,7 +1,7 @@
 """An independent NumPy implementation of the averaged kinetic equations, for validation and benchmarks.
 
 Written directly from kinetics.md §2.3–2.4 with NumPy complex 2×2 matrices (no code shared with
-:mod:`lta_jax.kinetics` beyond the Yukawa bilinears), with tabulated inputs interpolated by ``numpy.interp``: rates
+:mod:`lta_jax.kinetics.averaged` beyond the Yukawa bilinears), with tabulated inputs interpolated by ``numpy.interp``: rates
 linear in ln T, g_eff linear in ln T, susceptibilities linear in T. Used with SciPy's stiff solvers (Radau, BDF,
 LSODA) to check the diffrax solution and to time it against them.
 """
@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from .parameters import ModelParameters, yukawa_bilinears
-from .rates import parse_fortran_table
-from .thermodynamics import read_laine_meyer_table
+from lta_jax.model.parameters import ModelParameters, yukawa_bilinears
+from lta_jax.rates.base import parse_fortran_table
+from lta_jax.plasma.thermodynamics import read_laine_meyer_table
 
 
 def numpy_kinetic_system(params: ModelParameters, rates_path, thermo_path, susc_path):

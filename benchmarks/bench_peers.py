@@ -4,7 +4,7 @@ ULYSSES (PyPI ``ulysses``, arXiv:2007.09150, 2301.05722) is what a user would pi
 Its ARS model integrates momentum-averaged equations with SciPy BDF (rtol 1e-13 when oscillations start late) from
 z = T_ew/T = 1e-6 to z = 1, i.e. only above T_ew = 131.7 GeV, with constant g_* = 106.75, symmetric-phase rates and
 constant susceptibilities. It is not the same model as ours (no Higgs phase, no h̄−, different rate normalisations,
-kinetics.md §6.2), so the comparison is of cost per BAU point for a comparable two-HNL point, not of numbers.
+docs/physics.md §6.2), so the comparison is of cost per BAU point for a comparable two-HNL point, not of numbers.
 
 The point: M1 = 1 GeV, M2 − M1 = 2.52e-11 GeV (our ΔM = 1.26e-11 with M2,3 = M ∓ ΔM), normal ordering, lightest
 neutrino massless, a small imaginary Casas–Ibarra angle (weak washout), as the paper's Fig.-18 point. lta-jax solves

@@ -1,12 +1,12 @@
 """Experiment: the computed rates end to end (issue 3) — V9 and the paper's Fig.-19 point.
 
-* V9 (kinetics.md §10): Y_B(T_sph)/8.7e-11 at the five 1808.10833 Table-4 benchmarks, for the computed rates
+* V9 (docs/physics.md §10): Y_B(T_sph)/8.7e-11 at the five 1808.10833 Table-4 benchmarks, for the computed rates
   (default), the computed rates averaged over all momenta (``y_min = 0``), ``computed-ulysses``, and — where the
-  authors' M = 1 GeV table is available — that table scaled in M (kinetics.md §6.3). Two protocols: the package
+  authors' M = 1 GeV table is available — that table scaled in M (docs/physics.md §6.3). Two protocols: the package
   defaults (in-house thermodynamics and susceptibility, S_eq off) and the specification's (S_eq on, Laine–Meyer
   thermodynamics and the reference susceptibility), with which the scaled table reproduces the specification's
   V9 column to 0.2 %.
-* Fig.-19 point (reference/README.md; S_eq = 0, from 995.954 GeV): Y_L(T) with the computed rates, with the authors'
+* Fig.-19 point (docs/rate-table-format.md; S_eq = 0, from 995.954 GeV): Y_L(T) with the computed rates, with the authors'
   OrgH table in the same solver, and the authors' Fortran evolution ``LA_Evo_ModH.dat``.
 Writes ``<out>/end_to_end.json`` and ``<out>/end_to_end.png``.
 
@@ -39,7 +39,7 @@ Y_B_OBSERVED = 8.7e-11
 CHECK_TEMPERATURES = (131.7, 50.0, 20.0, 10.0)
 
 
-#: The specification's V9 column (kinetics.md §10), Y_B/8.7e-11.
+#: The specification's V9 column (docs/physics.md §10), Y_B/8.7e-11.
 SPEC_V9 = [y / Y_B_OBSERVED for y in TABLE4_SPECIFICATION_Y_B]
 
 
@@ -101,7 +101,7 @@ def main():
         ax[0].plot(masses, values, "o-", label=name)
     for name, values in report["V9"]["specification_protocol"].items():
         ax[0].plot(masses, values, "s:", label=f"{name}, S_eq on + ref. thermo")
-    ax[0].plot(masses, SPEC_V9, "k*", ms=10, label="specification (kinetics.md V9)")
+    ax[0].plot(masses, SPEC_V9, "k*", ms=10, label="specification (docs/physics.md V9)")
     ax[0].axhspan(0.7, 1.3, color="0.9", label="±30 % (V9 acceptance)")
     ax[0].set(xscale="log", xlabel="M [GeV]", ylabel="Y_B / 8.7e-11", title="V9: 1808.10833 Table-4 benchmarks")
     ax[0].legend(fontsize=8)

@@ -64,7 +64,7 @@ def random_scan(rates, mass, n, seed, tol, progress_label, t_end, cp_symmetry=Fa
 
 
 def level_crossing_diagnostic(rates, mass, delta_m, im_omega, re_omega, delta, eta, t_end):
-    """Where is the LTA of a point made, and how much does it depend on H_N there (kinetics.md §6.5)?
+    """Where is the LTA of a point made, and how much does it depend on H_N there (docs/physics.md §6.5)?
 
     Returns Y_L at 35 and 15 GeV and at T_end, the share of Y_L(T_end) accumulated between 35 and 15 GeV (the
     level-crossing band, where (2.2) is not derived), and Y_L(T_end) with h̄+ switched off (the paper's Fig.-19

@@ -12,7 +12,7 @@ from lta_jax.model import benchmark_points as benchmark_points
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE_DIR = pathlib.Path(os.environ.get("LTA_JAX_REFERENCE_DIR", REPO_ROOT.parent / "shared" / "reference"))
 
-#: Paper Fig.-19 point of the reference evolution LA_Evo_ModH.dat (reference/README.md), as keyword arguments.
+#: Paper Fig.-19 point of the reference evolution LA_Evo_ModH.dat (docs/rate-table-format.md), as keyword arguments.
 FIG19 = {name: float(getattr(benchmark_points.FIG19, name))
          for name in ("mass", "delta_mass", "im_omega", "re_omega", "delta", "eta")}
 

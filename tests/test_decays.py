@@ -1,4 +1,4 @@
-"""Vacuum HNL decays (paper (3.1); surroundings.md §2.2): channel counts against the specification's table, exact
+"""Vacuum HNL decays (paper (3.1); docs/plasma.md §2.2): channel counts against the specification's table, exact
 limits, the decay matrix in the h-basis, and their effect in the kinetic equations below T ~ M."""
 
 import math
@@ -16,7 +16,7 @@ from lta_jax.rates.provisional import ProvisionalRates
 from lta_jax.plasma.susceptibility import in_house_susceptibility
 from lta_jax.plasma.thermodynamics import in_house_thermodynamics
 
-# surroundings.md §2.2, a_α(M) for α = e, μ, τ (exclusive below 1 GeV, max(excl., incl.) above).
+# docs/plasma.md §2.2, a_α(M) for α = e, μ, τ (exclusive below 1 GeV, max(excl., incl.) above).
 A_TABLE = {0.1: (1.59, 1.13, 1.13), 0.14: (1.85, 1.39, 1.38), 0.2: (21.7, 8.69, 8.57), 0.3: (22.1, 15.0, 8.23),
            0.5: (12.3, 11.1, 4.63), 0.7: (8.19, 7.79, 3.23), 1.0: (8.48, 8.09, 3.16), 1.5: (8.08, 7.91, 3.05),
            2.0: (8.08, 7.97, 3.01), 3.0: (8.78, 8.72, 3.35), 5.0: (10.3, 10.3, 5.84), 10.0: (11.7, 11.7, 9.97),
@@ -61,7 +61,7 @@ def test_decay_matrix_is_the_mass_basis_widths():
     gamma = float(hnl_widths(1.0, np.array([1e-8, 0.0, 0.0])))
     assert gamma == pytest.approx(float(channel_counts(1.0)[0]) * 1.1663787e-5**2 / (96 * math.pi**3) * 1e-8,
                                   rel=1e-10)
-    # surroundings.md §2.2: U² = (1, 2, 0.1)e-8 at M = 1 GeV gives τ = 5.77e-5 s with these formulas (our smooth
+    # docs/plasma.md §2.2: U² = (1, 2, 0.1)e-8 at M = 1 GeV gives τ = 5.77e-5 s with these formulas (our smooth
     # exclusive/inclusive switch makes a_α 6–11 % smaller at exactly 1 GeV)
     tau = 6.582119569e-25 / float(hnl_widths(1.0, np.array([1e-8, 2e-8, 0.1e-8])))
     assert tau == pytest.approx(5.77e-5, rel=0.10)
@@ -74,8 +74,10 @@ def test_cp_conserving_point_stays_symmetric_with_decays():
 
     params = ModelParameters(1.0, 1e-11, 0.0, 0.0, 0.0, 0.0)
     sol = solve(params, ProvisionalRates(), t_start=1e3, t_end=10.0, options=KineticOptions(hnl_decays=True))
-    assert np.max(np.abs(np.asarray(sol.states)[:, 7:11])) <= 2e-20
-    assert np.max(np.abs(np.asarray(sol.states)[:, 0:3])) <= 2e-20
+    # Round-off only (the Magnus integrator's 12×12 exponentials: ~5e-20; Kvaerno5: ~1e-20). A real helicity
+    # asymmetry from flavour-dependent widths would be ≳ 1e-12 here.
+    assert np.max(np.abs(np.asarray(sol.states)[:, 7:11])) <= 1e-18
+    assert np.max(np.abs(np.asarray(sol.states)[:, 0:3])) <= 1e-18
 
 
 def test_decays_enter_gamma_N_with_time_dilation():

@@ -1,4 +1,4 @@
-"""Casas–Ibarra parametrisation (kinetics.md §1; validation targets V1–V4)."""
+"""Casas–Ibarra parametrisation (docs/physics.md §1; validation targets V1–V4)."""
 
 import math
 
@@ -38,7 +38,7 @@ def test_ih_and_other_check_values():
 
 @pytest.mark.parametrize("params", [SET_41, IH_POINT])
 def test_seesaw_reconstruction(params):
-    """−v0² F M⁻¹ Fᵀ = U diag(m) Uᵀ (kinetics.md §1.4)."""
+    """−v0² F M⁻¹ Fᵀ = U diag(m) Uᵀ (docs/physics.md §1.4)."""
     f = np.asarray(yukawas(params))
     m_heavy = np.asarray(majorana_masses(params))
     lhs = -params.v0**2 * f @ np.diag(1 / m_heavy) @ f.T
@@ -67,7 +67,7 @@ def test_identities_a2_a3(params):
 
 
 def test_total_mixing_closed_form():
-    """U² = (m_h + m_l) cosh(2 Im ω)/M (corrected (5.2), kinetics.md §1.5)."""
+    """U² = (m_h + m_l) cosh(2 Im ω)/M (corrected (5.2), docs/physics.md §1.5)."""
     for im in (-1.0, 0.0, 0.3, 2.0):
         p = ModelParameters(3.0, 1e-12, im, 0.3, 1.0, 2.0)
         m_h, m_l = heavy_light_masses("NH", p.neutrino_data)
@@ -76,7 +76,7 @@ def test_total_mixing_closed_form():
 
 @pytest.mark.parametrize("params", [SET_41, IH_POINT])
 def test_delta_m_vacuum_equals_exact_seesaw(params):
-    """δM(0) of (4.8) vs the splitting of the heavy eigenvalues of the full 5×5 mass matrix (kinetics.md §7.1)."""
+    """δM(0) of (4.8) vs the splitting of the heavy eigenvalues of the full 5×5 mass matrix (docs/physics.md §7.1)."""
     f = np.asarray(yukawas(params)).astype(np.clongdouble)
     md = params.v0 * f
     m_heavy = np.asarray(majorana_masses(params))

@@ -80,7 +80,8 @@ def test_diffrax_agrees_with_scipy_radau(fortran, modh_rates):
     assert ref.success, ref.message
     sol = solve(PARAMS, modh_rates, t_start=t0, t_end=t_end, thermo=thermodynamics_from_table(thermo_path),
                 susceptibility=susceptibility_from_table(susc_path), y0=fortran[0, 1:],
-                solver_options=SolverOptions(rtol=1e-10, atol_density=1e-15, atol_asymmetry=1e-22),
+                solver_options=SolverOptions.kvaerno5(rtol=1e-10, atol_density=1e-15, atol_asymmetry=1e-22,
+                                                                atol_hnl_asymmetry=1e-22),
                 raise_on_failure=True)
     y_sph, y_end = float(sol.raw.state_sph[:3].sum()), float(sol.states[-1, :3].sum())
     print(f"diffrax vs Radau: Y_L(T_sph) {y_sph:.8e} vs {ref.y[:3, 0].sum():.8e}; "

@@ -1,4 +1,4 @@
-"""Susceptibilities (kinetics.md §3, §5; V16)."""
+"""Susceptibilities (docs/physics.md §3, §5; V16)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""SM thermodynamics (surroundings.md §1, §6 checklist)."""
+"""SM thermodynamics (docs/plasma.md §1, §6 checklist)."""
 
 import math
 
@@ -11,7 +11,7 @@ from lta_jax.plasma.thermodynamics import (equilibrium_yield, free_energy_densit
 
 
 def test_massless_sm_count():
-    """28 bosonic + (7/8)·90 fermionic dof = 106.75 from the free-gas integrals (surroundings.md §1.4)."""
+    """28 bosonic + (7/8)·90 fermionic dof = 106.75 from the free-gas integrals (docs/plasma.md §1.4)."""
     p = free_pressure_over_t4(np.array([0.0]), 28, False) + free_pressure_over_t4(np.array([0.0]), 90, True)
     rho = free_energy_density_over_t4(np.array([0.0]), 28, False) + free_energy_density_over_t4(np.array([0.0]), 90, True)
     assert 90 / math.pi**2 * p[0] == pytest.approx(106.75, rel=1e-9)
@@ -58,7 +58,7 @@ def test_sound_speed_is_consistent_with_h_eff():
 
 
 def test_equilibrium_yield_massless():
-    """Y_eq = 0.2082/h_eff per helicity in the massless limit (surroundings.md §1.1)."""
+    """Y_eq = 0.2082/h_eff per helicity in the massless limit (docs/plasma.md §1.1)."""
     th = in_house_thermodynamics()
     for t in (50.0, 500.0):
         assert float(equilibrium_yield(th, t, 1e-6)) == pytest.approx(0.2082 / float(th.h_eff(t)), rel=1e-3)

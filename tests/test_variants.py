@@ -1,5 +1,5 @@
 """Paper variants and physics options against the specification's independently computed targets
-(kinetics.md §10: V14 rate scale κ, V15 h̄+ switched off, S_eq; §5 sphaleron rate equation)."""
+(docs/physics.md §10: V14 rate scale κ, V15 h̄+ switched off, S_eq; §5 sphaleron rate equation)."""
 
 import math
 
@@ -34,7 +34,7 @@ def _summary(params, rates, setup, t_end=5.0, **kw):
 @pytest.mark.parametrize("kappa, y_l, y_b, max_ye", [(0.5, 4.8e-6, -3.6e-11, 3.4e-6), (1.0, 6.1e-6, -1.75e-10, 6.9e-6),
                                                      (2.0, 4.5e-6, -9.3e-10, 1.7e-5)])
 def test_v14_rate_scale(setup, kappa, y_l, y_b, max_ye):
-    """Fig. 18: the LTA is stable under Γ → κΓ, the BAU and max |Y_e| are not (kinetics.md V14, 2-digit targets)."""
+    """Fig. 18: the LTA is stable under Γ → κΓ, the BAU and max |Y_e| are not (docs/physics.md V14, 2-digit targets)."""
     out = _summary(FIG18, RateVariant(setup[0], rate_scale=kappa), setup)
     assert out["Y_L_end"] == pytest.approx(y_l, rel=0.06)
     # Measured: Y_B is 7–8 % larger in magnitude than the spec's V14 numbers at every κ, while Y_L(5 GeV) and
@@ -55,7 +55,7 @@ def test_v15_h_plus_off(setup):
 
 
 def test_source_term_increases_lta(setup):
-    """S_eq = dY_eq/dz changes Y_L(10 GeV) of the Fig.-19 point by ≈×3 (kinetics.md V10 note); off by default."""
+    """S_eq = dY_eq/dz changes Y_L(10 GeV) of the Fig.-19 point by ≈×3 (docs/physics.md V10 note); off by default."""
     params = ModelParameters(**FIG19)
     base = _summary(params, setup[0], setup, t_end=10.0)
     with_source = _summary(params, setup[0], setup, t_end=10.0, options=KineticOptions(source_term=True))
@@ -64,7 +64,7 @@ def test_source_term_increases_lta(setup):
 
 
 def test_sound_speed_factor_is_a_small_effect(setup):
-    """3c_s² in dz/dt is a ≤ few-% effect above 5 GeV (kinetics.md §4)."""
+    """3c_s² in dz/dt is a ≤ few-% effect above 5 GeV (docs/physics.md §4)."""
     base = _summary(FIG18, setup[0], setup)
     exact = _summary(FIG18, setup[0], setup, options=KineticOptions(sound_speed_factor=True))
     assert exact["Y_L_end"] != base["Y_L_end"]
@@ -73,7 +73,7 @@ def test_sound_speed_factor_is_a_small_effect(setup):
 
 def test_sphaleron_equation_for_constant_b_minus_l(setup):
     """With a constant Y_{B−L} in 160–110 GeV the rate equation must freeze Y_B at χ(T_freeze) Y_{B−L} with
-    T_freeze ≈ T_sph (Γ_B ≈ H at 131.7 GeV), i.e. ≈ 2.5 % below 28/79 because of the x-dependence of χ (kinetics.md §5)."""
+    T_freeze ≈ T_sph (Γ_B ≈ H at 131.7 GeV), i.e. ≈ 2.5 % below 28/79 because of the x-dependence of χ (docs/physics.md §5)."""
     import jax.numpy as jnp
 
     from lta_jax.plasma.electroweak import baryon_equilibrium_fraction

@@ -13,13 +13,13 @@ import typer
 
 app = typer.Typer(add_completion=False, help="Differentiable kinetic equations of low-scale leptogenesis (νMSM).")
 
-#: The documented default point: the paper's Fig. 18 point (a large-LTA point, kinetics.md V14), NH.
+#: The documented default point: the paper's Fig. 18 point (a large-LTA point, docs/physics.md V14), NH.
 DEFAULT_POINT = {
     "M": 1.0, "delta_M": 1.26e-11, "im_omega": -0.14, "re_omega": "0.52pi", "delta": "1.30pi", "eta": "1.02pi",
     "hierarchy": "NH", "T_end": 5.0,
 }
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
-             "source_term", "h_plus", "rate_scale", "thermo", "susceptibility", "json", "plot"}
+             "source_term", "h_plus", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot"}
 
 
 def _load_card(path: pathlib.Path) -> dict:
@@ -61,6 +61,10 @@ def solve(
     rate_scale: Optional[float] = typer.Option(None, "--rate-scale", help="global rate scale κ (paper Fig. 18)"),
     thermo: Optional[str] = typer.Option(None, "--thermo", help="table in the Laine–Meyer format"),
     susceptibility: Optional[str] = typer.Option(None, "--susceptibility", help="susceptibility table"),
+    solver: Optional[str] = typer.Option(None, "--solver", help="magnus (default; exponential integrator) or "
+                                         "kvaerno5 (implicit Runge–Kutta reference)"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="step limit (default 100000); exceeding it is "
+                                            "reported as max_steps_reached"),
     card: Optional[pathlib.Path] = typer.Option(None, "--card", help="TOML card with the same keys"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write the results as JSON"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="write a plot of the asymmetries (PNG)"),
@@ -72,7 +76,8 @@ def solve(
     given = {k: v for k, v in dict(M=M, delta_M=delta_M, im_omega=im_omega, re_omega=re_omega, delta=delta, eta=eta,
                                    hierarchy=hierarchy, rates=rates, T_start=T_start, T_end=T_end,
                                    source_term=source_term, h_plus=h_plus, rate_scale=rate_scale, thermo=thermo,
-                                   susceptibility=susceptibility, json=json_path, plot=plot).items() if v is not None}
+                                   susceptibility=susceptibility, solver=solver, max_steps=max_steps, json=json_path,
+                                   plot=plot).items() if v is not None}
     settings = dict(DEFAULT_POINT)
     no_input = not given and card is None
     if card is not None:
@@ -87,26 +92,58 @@ def solve(
         run = api.prepare_run(settings)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
+    _enable_compilation_cache()
     typer.echo(f"rates: {run.rates.description}", err=True)
     t0 = time.perf_counter()
     result = api.execute_run(run)
     result["wall_time_s"] = time.perf_counter() - t0
-    text = json.dumps(result, indent=2, default=_json_default)
+    text = to_json(result)
     if settings.get("json"):
         pathlib.Path(settings["json"]).write_text(text + "\n")
     typer.echo(text)
     if settings.get("plot") and result["status"] == "success":
-        api.write_plot(run, settings["plot"])
+        api.write_plot(run, settings["plot"], result.get("Y_B"))
         typer.echo(f"plot written to {settings['plot']}", err=True)
     if result["status"] != "success":
         typer.echo(f"error: the solve failed ({result['status']}); no observables reported", err=True)
         raise typer.Exit(code=1)
 
 
-def _json_default(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return str(value)
+def _finite_or_null(value):
+    """Strict JSON: NaN/±Infinity become null (the ``status`` field says why a value is missing)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    if hasattr(value, "tolist"):  # NumPy scalars and arrays
+        return _finite_or_null(value.tolist())
+    return value
+
+
+def to_json(value) -> str:
+    """Strict JSON text (RFC 8259: no NaN or Infinity tokens)."""
+    return json.dumps(_finite_or_null(value), indent=2, default=str, allow_nan=False)
+
+
+def _enable_compilation_cache() -> None:
+    """JAX's persistent compilation cache, so a repeated command does not recompile: ``$LTA_JAX_CACHE_DIR``, default
+    ``~/.cache/lta-jax/jax``; ``LTA_JAX_CACHE_DIR=off`` disables it."""
+    import os
+
+    where = os.environ.get("LTA_JAX_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "lta-jax" / "jax"))
+    if where.lower() in ("off", "none", "0", ""):
+        return
+    import jax
+
+    try:
+        pathlib.Path(where).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", where)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 @app.command()
@@ -127,6 +164,7 @@ def optimise(
                                      help="fold Y_B = −target onto +target by CP conjugation (exact; default on)"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of objective and Y_B per step"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
 ):
     """Maximise the LTA or max |Y_e| with gradients (Adam, forward-mode derivatives) under the BAU constraint."""
     from lta_jax.studies import optimise as opt
@@ -140,7 +178,8 @@ def optimise(
         rate_model = rate_model_from_spec(rates)
         result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, hierarchy=hierarchy.upper(),
                               bau_target=bau_target, bau_tolerance=bau_tolerance, starts=starts, steps=steps,
-                              learning_rate=learning_rate, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry)
+                              learning_rate=learning_rate, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
+                              progress=progress)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     out = result.to_json()
@@ -149,11 +188,11 @@ def optimise(
                        "learning_rate": learning_rate, "T_end": T_end, "seed": seed, "cp_symmetry": cp_symmetry,
                        "rates": rate_model.description}
     if json_path:
-        json_path.write_text(json.dumps(out, indent=2, default=_json_default) + "\n")
+        json_path.write_text(to_json(out) + "\n")
     if plot:
         opt.plot_history(result, plot, objective, bau_target, bau_tolerance)
     summary_out = {k: v for k, v in out.items() if k != "history"}
-    typer.echo(json.dumps(summary_out, indent=2, default=_json_default))
+    typer.echo(to_json(summary_out))
 
 
 @app.command()
@@ -181,10 +220,10 @@ def scan(
         report = run_scan(card_dict, out, progress=progress, max_chunks=max_chunks)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
-    typer.echo(json.dumps({"out": str(report.out_dir), "points": report.n_points, "done_before": report.done_before,
+    typer.echo(to_json({"out": str(report.out_dir), "points": report.n_points, "done_before": report.done_before,
                            "solved_now": report.solved_now, "failed_now": report.failed,
                            "seconds": round(report.seconds, 2),
-                           "complete": (report.out_dir / "results.h5").exists()}, indent=2))
+                           "complete": (report.out_dir / "results.h5").exists()}))
 
 
 @app.command()
@@ -225,7 +264,7 @@ def rates(
         from lta_jax.cli.plotting import plot_rate_tables
         plot_rate_tables(table, other, M, plot, model.description)
         report["plot"] = str(plot)
-    typer.echo(json.dumps(report, indent=2, default=_json_default))
+    typer.echo(to_json(report))
 
 
 @app.command()

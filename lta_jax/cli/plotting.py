@@ -11,32 +11,43 @@ import numpy as np  # noqa: E402
 from lta_jax.model import constants as c  # noqa: E402
 
 
-def plot_asymmetries(solution, path, title: str = "", reference=None):
-    """|Y_Δα|, |Y_L| and |Δ_N| vs T (log–log; dashed where negative), T_sph marked. ``reference`` is an optional
-    (T, states) pair drawn as thin black lines (e.g. the authors' Fortran output)."""
+def plot_asymmetries(solution, path, title: str = "", reference=None, y_b: float | None = None):
+    """|Y_Δα|, |Y_L| and |Δ_N| vs T (log–log; solid where positive, dashed where negative), T_sph marked, and Y_B at
+    T_sph against the observed value. The y range covers eight decades below the largest curve (the physics, not the
+    round-off of the first steps). ``reference`` is an optional (T, states) pair drawn as a thin grey line."""
     t = solution.temperatures
     x = solution.states
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    curves = [("Y_Δe", x[:, 0], "C0"), ("Y_Δμ", x[:, 1], "C1"), ("Y_Δτ", x[:, 2], "C2"),
-              ("Y_L = Σ Y_Δα", x[:, 0:3].sum(1), "k"), ("Δ_N = Tr Y−", x[:, 7] + x[:, 8], "C3")]
-    for label, y, color in curves:
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+    # Y_Δμ and Y_Δτ are often nearly equal: distinct dash patterns and widths keep both visible.
+    curves = [("Y_Δe", x[:, 0], "C0", 2.2, (0, ())), ("Y_Δμ", x[:, 1], "C1", 1.6, (0, ())),
+              ("Y_Δτ", x[:, 2], "C2", 1.0, (0, ())), ("Y_L = Σα Y_Δα (LTA)", x[:, 0:3].sum(1), "k", 1.8, (0, ())),
+              ("Δ_N = Tr Y−", x[:, 7] + x[:, 8], "C3", 1.2, (0, ()))]
+    top = 0.0
+    for label, y, color, width, _ in curves:
         pos = np.where(y > 0, y, np.nan)
         neg = np.where(y < 0, -y, np.nan)
-        ax.loglog(t, pos, color=color, lw=1.6, label=label)
-        ax.loglog(t, neg, color=color, lw=1.6, ls="--")
+        ax.loglog(t, pos, color=color, lw=width, label=label)
+        ax.loglog(t, neg, color=color, lw=width, ls=(0, (4, 2)))
+        top = max(top, float(np.nanmax(np.abs(y))) if np.any(y) else 0.0)
     if reference is not None:
         t_ref, x_ref = reference
         ax.loglog(t_ref, np.abs(x_ref[:, 0:3].sum(1)), color="0.4", lw=0.8, ls=":", label="|Y_L| reference")
+    if top > 0:
+        ax.set_ylim(top * 1e-8, top * 5)
     ax.axvline(c.T_SPHALERON, color="0.6", lw=0.8)
-    ax.text(c.T_SPHALERON, ax.get_ylim()[0] * 3 if ax.get_ylim()[0] > 0 else 1e-20, " T_sph", color="0.4",
-            fontsize=8)
+    ax.text(c.T_SPHALERON, 0.02, " T_sph = 131.7 GeV", color="0.4", fontsize=8, ha="left",
+            transform=ax.get_xaxis_transform())
+    if y_b is not None and np.isfinite(y_b):
+        ax.plot([c.T_SPHALERON], [abs(y_b)], marker="o", color="C4", ms=7, ls="none",
+                label=f"|Y_B(T_sph)| = {abs(y_b):.2e}" + (" (< 0)" if y_b < 0 else ""))
+        ax.axhline(c.Y_B_OBSERVED, color="C4", lw=0.8, ls=":", label=f"observed Y_B = {c.Y_B_OBSERVED:.2g}")
     ax.invert_xaxis()
     ax.set_xlabel("T [GeV]")
-    ax.set_ylabel("|Y| (solid > 0, dashed < 0)")
-    ax.set_title(title, fontsize=8)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set_ylabel("|Y|   (solid: > 0, dashed: < 0)")
+    ax.set_title(title, fontsize=8, wrap=True)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -85,11 +96,13 @@ def plot_rate_tables(table: np.ndarray, other, mass: float, path, title: str = "
             ref = np.asarray([float(other(float(tt), mass)[j]) for tt in t])
             ax.loglog(t, np.abs(ref), "k--", lw=1, label="table")
         ax.set_title(f"|{name}| [GeV], M = {mass:g} GeV", fontsize=9)
-        ax.axvspan(20, 35, color="0.9")
+        ax.axvspan(20, 35, color="0.9", label="level-crossing band (20–35 GeV)" if j == 0 else None)
         ax.set_xlabel("T [GeV]")
     axes.flat[0].legend(fontsize=8)
     ax = axes.flat[7]
-    if other is not None:
+    if other is None:
+        ax.axis("off")  # no comparison table: nothing to show in the ratio panel
+    else:
         for j, name in enumerate(RATE_LABELS):
             ref = np.asarray([float(other(float(tt), mass)[j]) for tt in t])
             with np.errstate(divide="ignore", invalid="ignore"):

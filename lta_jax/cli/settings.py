@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from lta_jax.kinetics.averaged import KineticOptions
 from lta_jax.solver.observables import summary
 from lta_jax.model.parameters import ModelParameters, parse_angle, validate_parameters
 from lta_jax.rates.provisional import ProvisionalRates
 from lta_jax.rates.base import RateModel, RateVariant, TabulatedRates
-from lta_jax.solver.integrate import Solution, check_temperatures, default_start_temperature, solve
+from lta_jax.solver.integrate import (SOLVERS, Solution, SolverOptions, check_temperatures,
+                                     default_start_temperature, solve)
 from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility, susceptibility_from_table
 from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics, thermodynamics_from_table
 
@@ -26,6 +28,7 @@ class Run:
     t_start: float
     t_end: float
     settings: dict
+    solver_options: SolverOptions | None = None
     solution: Solution | None = None
 
 
@@ -52,8 +55,29 @@ def rate_model_from_spec(spec) -> RateModel:
     return TabulatedRates.from_file(spec)
 
 
+COMPUTED_SPECS = (None, "", "computed", "computed-paper", "computed-ulysses")
+
+
+def precheck_rate_spec(spec, t_low: float, t_high: float, mass: float) -> None:
+    """Every check on a rate specification that needs no built model (the computed model's range, a table's
+    existence), so bad input fails within seconds, before the self-energy tabulation compiles anything."""
+    if spec in COMPUTED_SPECS:
+        from lta_jax.rates.computed import check_computed_range
+        check_computed_range(t_low, t_high, mass)
+    elif spec != "provisional" and not Path(str(spec)).is_file():
+        raise FileNotFoundError(f"rate table not found: {spec} (or use --rates computed|computed-ulysses|provisional)")
+
+
+def _positive_int(settings, key, default) -> int:
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def prepare_run(settings: dict) -> Run:
-    """Validate everything (before any compilation) and build the model objects."""
+    """Validate everything, then build the model objects: every check that needs no solve runs before any rate
+    model is built or anything is compiled (bad input fails within seconds)."""
     hierarchy = str(settings.get("hierarchy", "NH")).upper()
     params = ModelParameters(
         _number(settings, "M"), _number(settings, "delta_M"), _number(settings, "im_omega"),
@@ -61,46 +85,60 @@ def prepare_run(settings: dict) -> Run:
         hierarchy=hierarchy,
     )
     validate_parameters(params)
-    rates_path = settings.get("rates")
-    base = rate_model_from_spec(rates_path)
-    scale = float(settings.get("rate_scale", 1.0))
+    t_start = _number(settings, "T_start") if settings.get("T_start") is not None else default_start_temperature(params)
+    t_end = _number(settings, "T_end") if settings.get("T_end") is not None else 5.0
+    check_temperatures(t_start, t_end)
+    scale = _number(settings, "rate_scale") if settings.get("rate_scale") is not None else 1.0
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"rate scale must be positive and finite, got {scale!r}")
+    max_steps = _positive_int(settings, "max_steps", SolverOptions().max_steps)
+    solver = str(settings.get("solver", "magnus")).lower()
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {solver!r}")
+    rates_spec = settings.get("rates")
+    precheck_rate_spec(rates_spec, t_end, t_start, float(params.mass))
+    # User tables are plain NumPy reads (fast): load and range-check them before the in-house models are built.
+    thermo = thermodynamics_from_table(settings["thermo"]) if settings.get("thermo") else None
+    susc = susceptibility_from_table(settings["susceptibility"]) if settings.get("susceptibility") else None
+    for model in (thermo, susc):
+        if model is not None:
+            model.check_range(t_end, t_start)
+    base = rate_model_from_spec(rates_spec)
     h_plus = bool(settings.get("h_plus", True))
     rates = base if (scale == 1.0 and h_plus) else RateVariant(base, rate_scale=scale, h_plus=h_plus)
-    thermo = thermodynamics_from_table(settings["thermo"]) if settings.get("thermo") else in_house_thermodynamics()
-    susc = (susceptibility_from_table(settings["susceptibility"]) if settings.get("susceptibility")
-            else in_house_susceptibility())
-    t_start = float(settings["T_start"]) if settings.get("T_start") is not None else default_start_temperature(params)
-    t_end = float(settings.get("T_end", 5.0))
-    check_temperatures(t_start, t_end)
+    thermo = in_house_thermodynamics() if thermo is None else thermo
+    susc = in_house_susceptibility() if susc is None else susc
     rates.check_range(t_end, t_start, float(params.mass))
     thermo.check_range(t_end, t_start)
     susc.check_range(t_end, t_start)
     options = KineticOptions(source_term=bool(settings.get("source_term", False)))
-    return Run(params, rates, thermo, susc, options, t_start, t_end, settings)
+    solver_options = SOLVERS[solver](max_steps=max_steps)
+    return Run(params, rates, thermo, susc, options, t_start, t_end, settings, solver_options)
 
 
 def execute_run(run: Run) -> dict:
     """Solve and return the JSON-ready result (inputs, observables, status)."""
     run.solution = solve(run.params, run.rates, t_start=run.t_start, t_end=run.t_end, thermo=run.thermo,
-                         susceptibility=run.susceptibility, options=run.options)
+                         susceptibility=run.susceptibility, options=run.options,
+                         solver_options=run.solver_options)
     result = summary(run.solution)
     result["inputs"] = {**run.params.as_dict(), "T_start": run.t_start, "T_end": run.t_end,
                         "source_term": run.options.source_term, "h_plus": bool(run.settings.get("h_plus", True)),
                         "rate_scale": float(run.settings.get("rate_scale", 1.0)),
                         "rates": run.rates.description, "thermo": run.thermo.label,
+                        "solver": str(run.settings.get("solver", "magnus")).lower(),
+                        "max_steps": run.solver_options.max_steps,
                         "susceptibility": getattr(run.susceptibility, "label", type(run.susceptibility).__name__)}
     base = getattr(run.rates, "base", run.rates)
     result["provisional_rates"] = isinstance(base, ProvisionalRates)
     return result
 
 
-def write_plot(run: Run, path) -> None:
+def write_plot(run: Run, path, y_b: float | None = None) -> None:
     from lta_jax.cli.plotting import plot_asymmetries
 
     p = run.params
     title = (f"M = {float(p.mass):g} GeV, ΔM = {float(p.delta_mass):.3g} GeV, Im ω = {float(p.im_omega):g}, "
              f"Re ω = {float(p.re_omega) / math.pi:.3g}π, δ = {float(p.delta) / math.pi:.3g}π, "
-             f"η = {float(p.eta) / math.pi:.3g}π, {p.hierarchy}\nrates: {run.rates.description}")
-    plot_asymmetries(run.solution, path, title=title)
+             f"η = {float(p.eta) / math.pi:.3g}π, {p.hierarchy}\nrates: {run.rates.description.split(' (')[0]}")
+    plot_asymmetries(run.solution, path, title=title, y_b=y_b)

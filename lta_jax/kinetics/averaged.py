@@ -1,4 +1,4 @@
-"""The 11 momentum-averaged kinetic equations (kinetics.md §2.3–2.4; paper (2.2)/(6.1) averaged with ρ ∝ ρ_eq).
+"""The 11 momentum-averaged kinetic equations (docs/physics.md §2.3–2.4; paper (2.2)/(6.1) averaged with ρ ∝ ρ_eq).
 
 State (real 11-vector, column order of the authors' evolution files):
     x = (Y_Δe, Y_Δμ, Y_Δτ, Y+11, Y+22, Re Y+12, Im Y+12, Y−11, Y−22, Re Y−12, Im Y−12),
@@ -24,7 +24,7 @@ SIGMA1 = jnp.array([[0.0, 1.0], [1.0, 0.0]], dtype=complex)
 
 
 class KineticOptions(eqx.Module):
-    """Physics switches (kinetics.md §2.3, §4, §8).
+    """Physics switches (docs/physics.md §2.3, §4, §8).
 
     Attributes:
         source_term: include S_eq = dY_eq/dz in the Y+ equation (off, as in the paper and the reference Fortran output).
@@ -103,7 +103,7 @@ def matrices_to_state(d_delta, d_plus, d_minus) -> Float[Array, "11"]:
 
 
 class RateMatrices(eqx.Module):
-    """Rate and Hamiltonian matrices of kinetics.md §2.4 at one temperature (all in GeV)."""
+    """Rate and Hamiltonian matrices of docs/physics.md §2.4 at one temperature (all in GeV)."""
 
     gamma_nu: Float[Array, "3"]  # Γ_να
     gamma_tilde_N: Complex[Array, "3 2 2"]  # Γ̃^α_N
@@ -113,7 +113,7 @@ class RateMatrices(eqx.Module):
 
 
 def rate_matrices(coeffs: RateCoefficients, bilinears: YukawaBilinears, delta_mass) -> RateMatrices:
-    """Build Γ_να, Γ̃^α_N, Γ̃_να, Γ_N and H_N from the seven coefficients (kinetics.md §2.4, 1808.10833 (6.3), (6.9)).
+    """Build Γ_να, Γ̃^α_N, Γ̃_να, Γ_N and H_N from the seven coefficients (docs/physics.md §2.4, 1808.10833 (6.3), (6.9)).
 
         Γ_να  = (γ̄_ν+ + γ̄_ν−) (hh†)_αα
         Γ̃^α_N = −γ̄_ν+ Y+^α + γ̄_ν− Y−^α
@@ -142,7 +142,7 @@ def _anti(a, b):
 
 
 def averaged_equations(mats: RateMatrices, omega_tilde, y_delta, y_plus, y_minus):
-    """Time derivatives H dY/dz of (Y_Δα, Y+, Y−) without the source term (kinetics.md §2.3). Re/Im are element-wise.
+    """Time derivatives H dY/dz of (Y_Δα, Y+, Y−) without the source term (docs/physics.md §2.3). Re/Im are element-wise.
 
         H dY_Δα/dz = −(1/6) Γ_να w_α + 2i Tr(Y+ Im Γ̃_να) − Tr(Y− Re Γ̃_να)
         H dY+/dz   = −i[Re H_N, Y+] + ½[Im H_N, Y−] − ½{Re Γ_N, Y+} − (i/4){Im Γ_N, Y−} − (i/12) Σα Im Γ̃^α_N w_α
@@ -169,7 +169,7 @@ def averaged_equations(mats: RateMatrices, omega_tilde, y_delta, y_plus, y_minus
 
 
 def expansion_rate(system: KineticSystem, temperature):
-    """dz/dt: H (paper default) or 3 c_s² H with ``sound_speed_factor`` (kinetics.md §4)."""
+    """dz/dt: H (paper default) or 3 c_s² H with ``sound_speed_factor`` (docs/physics.md §4)."""
     hubble = system.thermo.hubble_rate(temperature)
     if system.options.sound_speed_factor:
         hubble = 3 * system.thermo.sound_speed_squared(temperature) * hubble
@@ -184,33 +184,89 @@ def equilibrium_source(system: KineticSystem, z):
     return jax.jvp(y_eq, (z,), (jnp.ones_like(z),))[1]
 
 
-def kinetic_rhs(z, x, system: KineticSystem) -> Float[Array, "11"]:
-    """dx/dz of the 11 averaged kinetic equations at z = ln(M/T) (kinetics.md §2.3)."""
-    temperature = system.temperature(z)
-    coeffs = system.rates(temperature, system.params.mass)
+def _linear_part(system: KineticSystem, coeffs: RateCoefficients, omega_tilde, x) -> Float[Array, "11"]:
+    """H dx/dz without the source term: linear in x, linear in the seven coefficients, affine in ω̃."""
     mats = rate_matrices(coeffs, system.bilinears, system.params.delta_mass)
     if system.options.hnl_decays:
         # (3.1): rest-frame widths times the thermal time dilation ⟨M/E⟩ = M⟨1/E_N⟩ = −h̄0.
         decays = -coeffs.h_zero * (system.decays_re + 1j * system.decays_im)
         mats = eqx.tree_at(lambda m: m.gamma_N, mats, mats.gamma_N + decays)
-    omega_tilde = system.susceptibility(temperature)
     y_delta, y_plus, y_minus = state_to_matrices(x)
     d_delta, d_plus, d_minus = averaged_equations(mats, omega_tilde, y_delta, y_plus, y_minus)
-    dxdz = matrices_to_state(d_delta, d_plus, d_minus) / expansion_rate(system, temperature)
+    return matrices_to_state(d_delta, d_plus, d_minus)
+
+
+_SOURCE_DIRECTION = jnp.array([0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0], dtype=float)
+
+
+def kinetic_rhs(z, x, system: KineticSystem) -> Float[Array, "11"]:
+    """dx/dz of the 11 averaged kinetic equations at z = ln(M/T) (docs/physics.md §2.3)."""
+    temperature = system.temperature(z)
+    coeffs = system.rates(temperature, system.params.mass)
+    omega_tilde = system.susceptibility(temperature)
+    dxdz = _linear_part(system, coeffs, omega_tilde, x) / expansion_rate(system, temperature)
     if system.options.source_term:
-        s_eq = equilibrium_source(system, z)
-        dxdz = dxdz - s_eq * jnp.array([0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0], dtype=float)
+        dxdz = dxdz - equilibrium_source(system, z) * _SOURCE_DIRECTION
     return dxdz
 
 
+class GeneratorBasis(eqx.Module):
+    """The matrix of the linear system, dx/dz = A(z) x − S_eq(z) e, as constant matrices of one parameter point:
+
+        H(z) A(z) = Σ_k c_k(z) P_k + Σ_k Σ_ab c_k(z) ω̃_ab(z) Q_kab,
+
+    with c the seven rate coefficients and ω̃ the susceptibility matrix at T(z). The right-hand side is linear in c and,
+    for fixed c, affine in ω̃ (ω̃ enters only through w = ω̃ Y_Δ), so this is exact. Built once per solve from
+    :func:`_linear_part` (70 Jacobians); afterwards A(z) costs a 70-term contraction instead of tracing the rate physics
+    and the 2×2 matrix algebra at every stage (:func:`kinetic_generator`).
+    """
+
+    p: Float[Array, "7 11 11"]
+    q: Float[Array, "7 9 11 11"]
+
+    @property
+    def matrix(self) -> Float[Array, "70 121"]:
+        """(P_k, Q_kab) stacked as rows, for A = (c, c ⊗ ω̃) · matrix / H."""
+        return jnp.concatenate([self.p.reshape(7, 121), self.q.reshape(63, 121)], axis=0)
+
+    @staticmethod
+    def build(system: KineticSystem) -> "GeneratorBasis":
+        zero_x = jnp.zeros(11)
+        unit_c = jnp.eye(7)
+        unit_w = jnp.eye(9).reshape(9, 3, 3)
+
+        def a_of(c, w):
+            return jax.jacfwd(lambda x: _linear_part(system, RateCoefficients(*c), w, x))(zero_x)
+
+        p = jax.vmap(lambda c: a_of(c, jnp.zeros((3, 3))))(unit_c)
+        q = jax.vmap(lambda c: jax.vmap(lambda w: a_of(c, w))(unit_w))(unit_c) - p[:, None]
+        return GeneratorBasis(p, q)
+
+
+def kinetic_generator(z, system: KineticSystem, basis: GeneratorBasis) -> Float[Array, "12 12"]:
+    """G(z) = [[A(z), b(z)], [0, 0]] of dx/dz = A x + b from :class:`GeneratorBasis` (equal to the Jacobian of
+    :func:`kinetic_rhs` and its value at x = 0, to round-off; tests check it)."""
+    temperature = system.temperature(z)
+    c = jnp.stack(list(system.rates(temperature, system.params.mass)))
+    w = system.susceptibility(temperature).reshape(9)
+    # One (70)·(70 × 121) product: u = (c, c ⊗ ω̃).
+    u = jnp.concatenate([c, (c[:, None] * w[None, :]).reshape(63)]) / expansion_rate(system, temperature)
+    a = (u @ basis.matrix).reshape(11, 11)
+    b = jnp.zeros(11)
+    if system.options.source_term:
+        b = -equilibrium_source(system, z) * _SOURCE_DIRECTION
+    top = jnp.concatenate([a, b[:, None]], axis=1)
+    return jnp.concatenate([top, jnp.zeros((1, 12))], axis=0)
+
+
 def initial_state(system: KineticSystem, t_start) -> Float[Array, "11"]:
-    """No HNLs and no asymmetries at T0: Y_Δ = 0, Y− = 0, Y+ = −Y_eq·1 (kinetics.md §2.5)."""
+    """No HNLs and no asymmetries at T0: Y_Δ = 0, Y− = 0, Y+ = −Y_eq·1 (docs/physics.md §2.5)."""
     y_eq = equilibrium_yield(system.thermo, t_start, system.params.mass)
     return jnp.zeros(11).at[3].set(-y_eq).at[4].set(-y_eq)
 
 
 def conserved_combinations(x):
-    """(L+, L−) = (Δ_N − Σα Y_Δα, Δ_N + Σα Y_Δα) with Δ_N = Tr Y− ((4.4); kinetics.md §7.4)."""
+    """(L+, L−) = (Δ_N − Σα Y_Δα, Δ_N + Σα Y_Δα) with Δ_N = Tr Y− ((4.4); docs/physics.md §7.4)."""
     delta_n = x[..., 7] + x[..., 8]
     y_l = x[..., 0] + x[..., 1] + x[..., 2]
     return delta_n - y_l, delta_n + y_l

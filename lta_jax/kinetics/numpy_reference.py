@@ -1,6 +1,6 @@
 """An independent NumPy implementation of the averaged kinetic equations, for validation and benchmarks.
 
-Written directly from kinetics.md §2.3–2.4 with NumPy complex 2×2 matrices (no code shared with
+Written directly from docs/physics.md §2.3–2.4 with NumPy complex 2×2 matrices (no code shared with
 :mod:`lta_jax.kinetics.averaged` beyond the Yukawa bilinears), with tabulated inputs interpolated by ``numpy.interp``: rates
 linear in ln T, g_eff linear in ln T, susceptibilities linear in T. Used with SciPy's stiff solvers (Radau, BDF,
 LSODA) to check the diffrax solution and to time it against them.
@@ -21,7 +21,7 @@ def numpy_kinetic_system(params: ModelParameters, rates_path, thermo_path, susc_
     """Return ``(rhs, jac)`` for ``scipy.integrate.solve_ivp`` in z = ln(M/T); the Jacobian is exact (linear system).
 
     ``rates_path`` is a 9-column rate table (used at its own mass), ``thermo_path`` a Laine–Meyer table and
-    ``susc_path`` a susceptibility table (format of ``reference/thermo/susceptibility.dat``).
+    ``susc_path`` a susceptibility table (format of docs/rate-table-format.md).
     """
     table = parse_fortran_table(rates_path, n_columns=9)
     table = table[np.argsort(table[:, 0])]

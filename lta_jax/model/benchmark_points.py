@@ -1,10 +1,10 @@
 """The paper's benchmark parameter points (normal hierarchy) as :class:`~lta_jax.model.parameters.ModelParameters`.
 
 * :data:`FIG18` — paper Fig. 18: M = 1 GeV, ΔM = 1.26e-11 GeV, Im ω = −0.14, Re ω = 0.52π, δ = 1.30π, η = 1.02π
-  (kinetics.md V14; the CLI's default point).
+  (docs/physics.md V14; the CLI's default point).
 * :data:`FIG19` — paper Fig. 19, the point of the authors' Fortran evolution ``LA_Evo_ModH.dat``: M = 1 GeV,
-  ΔM = 1e-12 GeV, Im ω = ln 3, Re ω = 13π/16, δ = 29π/16, η = 22π/16 (reference/README.md; kinetics.md V10, V15).
-* :data:`TABLE4` — the five 1808.10833 Table-4 benchmarks of kinetics.md V9, M = 0.5, 1, 2, 5, 10 GeV (parameters as
+  ΔM = 1e-12 GeV, Im ω = ln 3, Re ω = 13π/16, δ = 29π/16, η = 22π/16 (docs/rate-table-format.md; docs/physics.md V10, V15).
+* :data:`TABLE4` — the five 1808.10833 Table-4 benchmarks of docs/physics.md V9, M = 0.5, 1, 2, 5, 10 GeV (parameters as
   quoted in michaelhb/nuMSM ``main.py``, "From Table 4"; Re ω, δ, η given there in units of π).
 """
 
@@ -23,7 +23,7 @@ TABLE4 = tuple(ModelParameters(m, dm, im_w, re_w * math.pi, delta * math.pi, eta
                    (2.0, 3.0437e-9, 5.5435, 1.6514, 1.6384, 0.75733),
                    (5.0, 1.7945e-9, 5.229, 1.7753, 1.4481, 1.2070),
                    (10.0, 2.7660e-9, 4.4442, 0.84146, 1.7963, 0.92261)))
-#: Y_B(T_sph) of the TABLE4 points in the specification's V9 column (kinetics.md §10).
+#: Y_B(T_sph) of the TABLE4 points in the specification's V9 column (docs/physics.md §10).
 TABLE4_SPECIFICATION_Y_B = (8.47e-11, 1.06e-10, 8.46e-11, 9.20e-11, 7.36e-11)
 
 __all__ = ["FIG18", "FIG19", "TABLE4", "TABLE4_SPECIFICATION_Y_B"]

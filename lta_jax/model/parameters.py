@@ -1,4 +1,4 @@
-"""Model parameters and the Casas–Ibarra Yukawa couplings of two heavy neutral leptons (kinetics.md §1).
+"""Model parameters and the Casas–Ibarra Yukawa couplings of two heavy neutral leptons (docs/physics.md §1).
 
 The six parameters of the paper (arXiv:2011.12637, §2) are the common mass M, the splitting ΔM (half the Majorana
 splitting: M2,3 = M ∓ ΔM), the complex Casas–Ibarra angle ω = Re ω + i Im ω and the PMNS phases δ (Dirac) and η
@@ -25,7 +25,7 @@ HIERARCHIES = ("NH", "IH")
 
 
 class NeutrinoData(eqx.Module):
-    """Oscillation data (NuFIT 3.2, 2018; kinetics.md §1.2), angles in degrees, mass splittings in eV².
+    """Oscillation data (NuFIT 3.2, 2018; docs/physics.md §1.2), angles in degrees, mass splittings in eV².
 
     ``dm2_3l`` is Δm²_31 for NH (> 0) and Δm²_32 for IH (< 0). Defaults reproduce (A.3) of the paper.
     """
@@ -38,7 +38,7 @@ class NeutrinoData(eqx.Module):
 
     @staticmethod
     def nufit32(hierarchy: str) -> "NeutrinoData":
-        """NuFIT 3.2 best fit for ``hierarchy`` ("NH" or "IH"), kinetics.md §1.2."""
+        """NuFIT 3.2 best fit for ``hierarchy`` ("NH" or "IH"), docs/physics.md §1.2."""
         check_hierarchy(hierarchy)
         if hierarchy == "NH":
             return NeutrinoData(33.62, 8.54, 47.2, 7.40e-5, 2.494e-3)
@@ -51,7 +51,7 @@ def check_hierarchy(hierarchy: str) -> None:
 
 
 def light_masses(hierarchy: str, data: NeutrinoData) -> np.ndarray:
-    """Light-neutrino masses (m1, m2, m3) in GeV with the lightest one massless (kinetics.md §1.2)."""
+    """Light-neutrino masses (m1, m2, m3) in GeV with the lightest one massless (docs/physics.md §1.2)."""
     check_hierarchy(hierarchy)
     if hierarchy == "NH":
         if data.dm2_3l <= 0:
@@ -76,9 +76,9 @@ class ModelParameters(eqx.Module):
 
     Attributes:
         mass: common HNL mass M [GeV].
-        delta_mass: ΔM [GeV]; the Majorana masses are M ∓ ΔM (kinetics.md §1.1).
+        delta_mass: ΔM [GeV]; the Majorana masses are M ∓ ΔM (docs/physics.md §1.1).
         im_omega, re_omega: imaginary and real part of the Casas–Ibarra angle ω.
-        delta, eta: Dirac and Majorana PMNS phases [rad] (kinetics.md §1.3).
+        delta, eta: Dirac and Majorana PMNS phases [rad] (docs/physics.md §1.3).
         hierarchy: "NH" or "IH" (static).
         neutrino_data: oscillation data (static), NuFIT 3.2 by default.
         v0: Higgs vev in the 174-GeV normalisation [GeV] (static).
@@ -157,7 +157,7 @@ def validate_parameters(params: ModelParameters) -> None:
 
 
 def pmns_matrix(params: ModelParameters) -> Complex[Array, "3 3"]:
-    """PMNS matrix U = R23 · U13(δ) · R12 · diag(1, e^{iη}, 1) in the PDG convention (kinetics.md §1.3)."""
+    """PMNS matrix U = R23 · U13(δ) · R12 · diag(1, e^{iη}, 1) in the PDG convention (docs/physics.md §1.3)."""
     d = params.neutrino_data
     t12, t13, t23 = (math.radians(a) for a in (d.theta12, d.theta13, d.theta23))
     c12, s12, c13, s13, c23, s23 = (math.cos(t12), math.sin(t12), math.cos(t13), math.sin(t13),
@@ -172,7 +172,7 @@ def pmns_matrix(params: ModelParameters) -> Complex[Array, "3 3"]:
 
 
 def casas_ibarra_omega(params: ModelParameters) -> Complex[Array, "3 2"]:
-    """The 3×2 orthogonal matrix Ω(ω) of the Casas–Ibarra parametrisation, ξ = +1 (kinetics.md §1.4)."""
+    """The 3×2 orthogonal matrix Ω(ω) of the Casas–Ibarra parametrisation, ξ = +1 (docs/physics.md §1.4)."""
     omega = params.re_omega + 1j * params.im_omega
     c, s = jnp.cos(omega), jnp.sin(omega)
     zero = jnp.zeros((), dtype=complex)
@@ -184,12 +184,12 @@ def casas_ibarra_omega(params: ModelParameters) -> Complex[Array, "3 2"]:
 
 
 def majorana_masses(params: ModelParameters) -> Float[Array, "2"]:
-    """(M2, M3) = (M − ΔM, M + ΔM) [GeV] (kinetics.md §1.1)."""
+    """(M2, M3) = (M − ΔM, M + ΔM) [GeV] (docs/physics.md §1.1)."""
     return jnp.stack([params.mass - params.delta_mass, params.mass + params.delta_mass])
 
 
 def yukawas(params: ModelParameters) -> Complex[Array, "3 2"]:
-    """Yukawa matrix F_αI in the HNL mass basis (Casas–Ibarra, kinetics.md §1.4).
+    """Yukawa matrix F_αI in the HNL mass basis (Casas–Ibarra, docs/physics.md §1.4).
 
     F = (i / v0) U diag(√m1, √m2, √m3) Ω diag(√M2, √M3); rows α = e, μ, τ, columns N2, N3.
     """
@@ -206,26 +206,26 @@ def mixing_angles(params: ModelParameters) -> Complex[Array, "3 2"]:
 
 
 def flavour_mixings(params: ModelParameters) -> Float[Array, "3"]:
-    """U_α² = Σ_I |Θ_αI|² for α = e, μ, τ (kinetics.md §1.5)."""
+    """U_α² = Σ_I |Θ_αI|² for α = e, μ, τ (docs/physics.md §1.5)."""
     return jnp.sum(jnp.abs(mixing_angles(params)) ** 2, axis=1)
 
 
 def total_mixing(params: ModelParameters) -> Float[Array, ""]:
-    """U² = Σ_αI |Θ_αI|² (computed from F; equals (m_h + m_l) cosh(2 Im ω)/M, corrected (5.2), kinetics.md §1.5)."""
+    """U² = Σ_αI |Θ_αI|² (computed from F; equals (m_h + m_l) cosh(2 Im ω)/M, corrected (5.2), docs/physics.md §1.5)."""
     return jnp.sum(flavour_mixings(params))
 
 
-#: U_N = (1/√2) [[−i, i], [1, 1]]: rotation to the "h-basis" of 1808.10833 (6.9) (kinetics.md §1.6).
+#: U_N = (1/√2) [[−i, i], [1, 1]]: rotation to the "h-basis" of 1808.10833 (6.9) (docs/physics.md §1.6).
 U_N = np.array([[-1j, 1j], [1, 1]]) / math.sqrt(2.0)
 
 
 def h_basis_yukawas(params: ModelParameters) -> Complex[Array, "3 2"]:
-    """h = F · U_N; column 0 is labelled "2", column 1 "3" (kinetics.md §1.6)."""
+    """h = F · U_N; column 0 is labelled "2", column 1 "3" (docs/physics.md §1.6)."""
     return yukawas(params) @ jnp.asarray(U_N)
 
 
 class YukawaBilinears(eqx.Module):
-    """Flavour-resolved Hermitian 2×2 bilinears of the h-basis Yukawas (kinetics.md §1.6).
+    """Flavour-resolved Hermitian 2×2 bilinears of the h-basis Yukawas (docs/physics.md §1.6).
 
     ``y_plus[α]`` = Y+^α = [[|h_α3|², −h_α3 h*_α2], [−h_α2 h*_α3, |h_α2|²]],
     ``y_minus[α]`` = Y−^α = [[|h_α2|², −h_α3 h*_α2], [−h_α2 h*_α3, |h_α3|²]],
@@ -238,7 +238,7 @@ class YukawaBilinears(eqx.Module):
 
 
 def yukawa_bilinears(params: ModelParameters) -> YukawaBilinears:
-    """The h-basis bilinears Y±^α and (hh†)_αα used by the rate matrices (kinetics.md §1.6, 1808.10833 (6.9))."""
+    """The h-basis bilinears Y±^α and (hh†)_αα used by the rate matrices (docs/physics.md §1.6, 1808.10833 (6.9))."""
     h = h_basis_yukawas(params)
     h2, h3 = h[:, 0], h[:, 1]
     a2, a3 = jnp.abs(h2) ** 2, jnp.abs(h3) ** 2
@@ -249,7 +249,7 @@ def yukawa_bilinears(params: ModelParameters) -> YukawaBilinears:
 
 
 def physical_mass_splitting_vacuum(params: ModelParameters) -> Float[Array, ""]:
-    """δM(T = 0) from (4.8): δM² = ΔM² + ΔM (m_h − m_l) cos 2Re ω + (m_h − m_l)²/4 (kinetics.md §7.1).
+    """δM(T = 0) from (4.8): δM² = ΔM² + ΔM (m_h − m_l) cos 2Re ω + (m_h − m_l)²/4 (docs/physics.md §7.1).
 
     δM is half the physical splitting, like ΔM. For IH, (m3, m2) → (m2, m1).
     """

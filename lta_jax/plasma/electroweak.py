@@ -14,7 +14,7 @@ from lta_jax.model import constants as c
 
 #: Parameters of the smooth crossover profile v(T)/v0 = √(f(T)/f(0)), f = ½[u + √(u² + ε²)], u = 1 − (T/T_*)^p.
 #: The SM transition is a crossover (lattice: T_c ≈ 159.5 GeV, D'Onofrio–Rummukainen arXiv:1508.07161). The three
-#: constants are a least-squares fit (max deviation 0.014 in v/v0) to the profile v(T)/v0 of kinetics.md §6.4, which
+#: constants are a least-squares fit (max deviation 0.014 in v/v0) to the profile v(T)/v0 of docs/physics.md §6.4, which
 #: was inferred from the authors' rate table (h̄+ − 0.0536 T ≈ v²⟨1/E⟩/2) at 60–150 GeV; the lattice curve itself has
 #: not been compared [UNVERIFIED]. The profile leaves v/v0 = 0.07 at 159.5 GeV and 0.012 at 300 GeV.
 VEV_PROFILE = (149.316, 2.978, 0.06525)
@@ -33,7 +33,7 @@ def higgs_vev(temperature: ArrayLike) -> Float[Array, "..."]:
 
 
 def sphaleron_diffusion_rate(temperature: ArrayLike) -> Float[Array, "..."]:
-    """Γ_diff/T⁴ = min(18 α_W⁵, exp(−147.7 + 0.83 T/GeV)) (arXiv:1404.3565; kinetics.md §5), smooth minimum."""
+    """Γ_diff/T⁴ = min(18 α_W⁵, exp(−147.7 + 0.83 T/GeV)) (arXiv:1404.3565; docs/physics.md §5), smooth minimum."""
     t = jnp.asarray(temperature)
     ln_symmetric = math.log(18 * c.ALPHA_W**5)
     ln_broken = -147.7 + 0.83 * t
@@ -42,14 +42,14 @@ def sphaleron_diffusion_rate(temperature: ArrayLike) -> Float[Array, "..."]:
 
 
 def sphaleron_x(temperature: ArrayLike) -> Float[Array, "..."]:
-    """x = v(T)²/T² in the 246-GeV normalisation (kinetics.md §5)."""
+    """x = v(T)²/T² in the 246-GeV normalisation (docs/physics.md §5)."""
     return 2 * higgs_vev(temperature) ** 2 / jnp.asarray(temperature) ** 2
 
 
 def baryon_rate(temperature: ArrayLike) -> Float[Array, "..."]:
-    """Γ_B = 9 (869 + 333x)/(792 + 306x) Γ_diff/T³ [GeV] (hep-ph/0511246, 1709.07834; kinetics.md §5).
+    """Γ_B = 9 (869 + 333x)/(792 + 306x) Γ_diff/T³ [GeV] (hep-ph/0511246, 1709.07834; docs/physics.md §5).
 
-    The x-dependence is [UNVERIFIED] (kinetics.md §5); at x = 0 it is the independently checked 79/8 Γ_diff/T³.
+    The x-dependence is [UNVERIFIED] (docs/physics.md §5); at x = 0 it is the independently checked 79/8 Γ_diff/T³.
     """
     x = sphaleron_x(temperature)
     return 9 * (869 + 333 * x) / (792 + 306 * x) * sphaleron_diffusion_rate(temperature) * jnp.asarray(temperature)

@@ -1,4 +1,4 @@
-"""Chemical potentials of the asymmetries Δα = Lα − B/3: the matrix ω̃(T) = T² ω, μα = ω_αβ n_Δβ (kinetics.md §3).
+"""Chemical potentials of the asymmetries Δα = Lα − B/3: the matrix ω̃(T) = T² ω, μα = ω_αβ n_Δβ (docs/physics.md §3).
 
 The μα entering the kinetic equations is the chemical potential of N ↔ Lα Φ, μα = μ_Lα + μ_Φ. It equals the potential
 conjugate to the charge Δα in chemical equilibrium, so ω̃ is the inverse of the 3×3 Δ-block of the susceptibility
@@ -8,7 +8,7 @@ off) constrained to zero.
 The in-house model (:func:`in_house_susceptibility`) solves that linear-response problem with
 
 * every SM species as a free Bose/Fermi gas with its T-dependent mass (n_i = g_i μ_i T² c(m_i/T)/6 for fermions, twice
-  that for bosons, kinetics.md §3), charges (Y, T3, B, Lα) and all Yukawa and strong-sphaleron reactions in
+  that for bosons, docs/physics.md §3), charges (Y, T3, B, Lα) and all Yukawa and strong-sphaleron reactions in
   equilibrium (implicit in writing μ_i as a combination of conserved-charge potentials);
 * the Higgs condensate as a reservoir of the charge of φ⁰: its pressure (v²/2) μ_φ0² (v in the 246-GeV normalisation)
   adds v² to the susceptibility of μ_φ0 = (μ_Y − μ_3)/2. This reproduces the x = v²/T² dependence of B/(B−L) of
@@ -17,7 +17,7 @@ The in-house model (:func:`in_house_susceptibility`) solves that linear-response
   step of width ``sphaleron_width`` in T (the reference table steps between 130 and 129 GeV).
 
 Limits: symmetric phase ω̃ = (1/237)[[514, 40, 40], …]; Higgs phase at 10 GeV ≲ T ≪ m_W ω̃ → (1/69)[[158, 20, 20], …]
-(tests). A user table in the format of ``reference/thermo/susceptibility.dat`` can replace the model.
+(tests). A user table in the format of docs/rate-table-format.md can replace the model.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from jaxtyping import Array, ArrayLike, Float
 from lta_jax.model import constants as c
 from lta_jax.plasma.electroweak import higgs_vev
 
-#: ω̃ in the symmetric phase with sphalerons (kinetics.md §3): (1/237)[[514, 40, 40], …].
+#: ω̃ in the symmetric phase with sphalerons (docs/physics.md §3): (1/237)[[514, 40, 40], …].
 OMEGA_SYMMETRIC = np.array([[514, 40, 40], [40, 514, 40], [40, 40, 514]]) / 237.0
-#: ω̃ in the Higgs phase with sphalerons off, W/Z/h/t decoupled (kinetics.md §3): (1/69)[[158, 20, 20], …].
+#: ω̃ in the Higgs phase with sphalerons off, W/Z/h/t decoupled (docs/physics.md §3): (1/69)[[158, 20, 20], …].
 OMEGA_HIGGS = np.array([[158, 20, 20], [20, 158, 20], [20, 20, 158]]) / 69.0
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ _Y_WEIGHTS = jnp.asarray(0.5 * 40 * _GL_W)
 
 
 def fermion_susceptibility_factor(x: ArrayLike) -> Float[Array, "..."]:
-    """c_F(x) = (6/π²) ∫ dy y² e^E/(e^E + 1)², E = √(y² + x²); c_F(0) = 1 (kinetics.md §3)."""
+    """c_F(x) = (6/π²) ∫ dy y² e^E/(e^E + 1)², E = √(y² + x²); c_F(0) = 1 (docs/physics.md §3)."""
     x = jnp.asarray(x)[..., None]
     energy = jnp.sqrt(_Y_NODES**2 + x**2)
     # e^E/(e^E+1)² = 1/(4 cosh²(E/2)), overflow-safe.
@@ -103,7 +103,7 @@ def fermion_susceptibility_factor(x: ArrayLike) -> Float[Array, "..."]:
 
 
 def boson_susceptibility_factor(x: ArrayLike) -> Float[Array, "..."]:
-    """c_B(x) = (3/π²) ∫ dy y² e^E/(e^E − 1)², normalised to c_B(0) = 1 (kinetics.md §3)."""
+    """c_B(x) = (3/π²) ∫ dy y² e^E/(e^E − 1)², normalised to c_B(0) = 1 (docs/physics.md §3)."""
     x = jnp.asarray(x)[..., None]
     energy = jnp.sqrt(_Y_NODES**2 + x**2)
     # e^E/(e^E−1)² = 1/(4 sinh²(E/2)); the y → 0, x = 0 end is integrable (y²/E² → 1).
@@ -112,7 +112,7 @@ def boson_susceptibility_factor(x: ArrayLike) -> Float[Array, "..."]:
 
 
 def species_susceptibilities(temperature, v_ratio) -> Float[Array, "n"]:
-    """χ_i/T² = n_i/(μ_i T²) for every species, with masses m_i = m_i^vac · v(T)/v0 (kinetics.md §3)."""
+    """χ_i/T² = n_i/(μ_i T²) for every species, with masses m_i = m_i^vac · v(T)/v0 (docs/physics.md §3)."""
     x = jnp.asarray(_VACUUM_MASS) * v_ratio / temperature
     fermi = _DOF / 6 * fermion_susceptibility_factor(x)
     bose = _DOF / 3 * boson_susceptibility_factor(x)
@@ -168,7 +168,7 @@ def baryon_fraction(chi_species, condensate_x) -> Float[Array, ""]:
 
 
 class Susceptibility(eqx.Module):
-    """Callable ω̃(T) = T² ω(T) (3×3, dimensionless), μα/T = Σβ ω̃_αβ n_Δβ/T³ (kinetics.md §3)."""
+    """Callable ω̃(T) = T² ω(T) (3×3, dimensionless), μα/T = Σβ ω̃_αβ n_Δβ/T³ (docs/physics.md §3)."""
 
     def __call__(self, temperature: ArrayLike) -> Float[Array, "3 3"]:
         raise NotImplementedError
@@ -190,7 +190,7 @@ class EquilibriumSusceptibility(Susceptibility):
     """The in-house linear-response model described in the module docstring.
 
     Attributes:
-        t_sphaleron: temperature [GeV] where weak sphalerons switch off (kinetics.md §5: 131.7 GeV; the reference
+        t_sphaleron: temperature [GeV] where weak sphalerons switch off (docs/physics.md §5: 131.7 GeV; the reference
             table's step lies between 130 and 129 GeV, so the default centre is 129.5 GeV).
         sphaleron_width: width [GeV] of the logistic switch.
     """
@@ -213,7 +213,7 @@ class EquilibriumSusceptibility(Susceptibility):
 
 
 class TabulatedSusceptibility(Susceptibility):
-    """ω̃(T) from a table in the format of ``reference/thermo/susceptibility.dat``, linear in T (kinetics.md §3).
+    """ω̃(T) from a table in the format of docs/rate-table-format.md ("Other user tables"), linear in T (docs/physics.md §3).
 
     Columns: T [GeV], a/T², b/T², c·T², d·T² with ω̃ = [[c, d, d], [d, c, d], [d, d, c]].
     """
@@ -230,7 +230,7 @@ class TabulatedSusceptibility(Susceptibility):
 
     def check_range(self, t_low, t_high):
         # Above the table ω̃ is continued as a constant: in the symmetric phase it does not depend on T
-        # (kinetics.md §3; the reference table is constant from 151 GeV up). Below the table we refuse.
+        # (docs/physics.md §3; the reference table is constant from 151 GeV up). Below the table we refuse.
         lo = float(self.temperatures[0])
         if t_low < lo * (1 - 1e-12):
             raise ValueError(f"temperature {t_low:g} GeV is below the susceptibility table '{self.label}' "
@@ -238,7 +238,7 @@ class TabulatedSusceptibility(Susceptibility):
 
 
 def susceptibility_from_table(path: str | pathlib.Path) -> TabulatedSusceptibility:
-    """Load a susceptibility table (format of ``reference/thermo/susceptibility.dat``)."""
+    """Load a susceptibility table (format of docs/rate-table-format.md)."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"susceptibility table not found: {path}")

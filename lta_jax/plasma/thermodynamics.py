@@ -1,7 +1,7 @@
-"""Standard-Model thermodynamics: g_eff(T), h_eff(T), c_s²(T), entropy density, Hubble rate (surroundings.md §1).
+"""Standard-Model thermodynamics: g_eff(T), h_eff(T), c_s²(T), entropy density, Hubble rate (docs/plasma.md §1).
 
 The default is the package's own model (:func:`in_house_thermodynamics`): the pressure p(T) of the SM plasma is built
-from free-gas sums with a QCD treatment (surroundings.md §1.4) and everything else follows from derivatives of
+from free-gas sums with a QCD treatment (docs/plasma.md §1.4) and everything else follows from derivatives of
 ln p(ln T) (thermodynamic consistency, smooth c_s²):
 
     s = dp/dT,  ρ = T s − p,  g_eff = 30 ρ / (π² T⁴),  h_eff = 45 s / (2π² T³),  c_s² = [3 + d ln h_eff / d ln T]⁻¹.
@@ -40,7 +40,7 @@ _Y_WEIGHTS = np.concatenate([0.5 * (b - a) * _GL_W for a, b in _Y_PANELS])
 
 
 def free_pressure_over_t4(x: np.ndarray, dof: float, fermion: bool) -> np.ndarray:
-    """p/T⁴ of a free gas with g = ``dof`` and x = m/T (surroundings.md §1.4 item 1).
+    """p/T⁴ of a free gas with g = ``dof`` and x = m/T (docs/plasma.md §1.4 item 1).
 
     p/T⁴ = g/(6π²) ∫ dy y⁴ / (E (e^E + η)),  E = √(y² + x²), η = +1 fermions, −1 bosons.
     """
@@ -70,11 +70,11 @@ def free_energy_density_over_t4(x: np.ndarray, dof: float, fermion: bool) -> np.
 # Strong coupling
 # --------------------------------------------------------------------------------------------------------------------
 
-ALPHA_S_MZ = 0.118  # α_s(M_Z) (surroundings.md §1.4 item 4)
+ALPHA_S_MZ = 0.118  # α_s(M_Z) (docs/plasma.md §1.4 item 4)
 
 
 def alpha_s(mu: np.ndarray) -> np.ndarray:
-    """Two-loop running α_s(μ) from α_s(M_Z) = 0.118 with flavour thresholds at m_c, m_b, m_t (surroundings.md §1.4).
+    """Two-loop running α_s(μ) from α_s(M_Z) = 0.118 with flavour thresholds at m_c, m_b, m_t (docs/plasma.md §1.4).
 
     The argument is frozen at μ ≥ 1 GeV. Integrated numerically in ln μ² once (set-up time only).
     """
@@ -118,7 +118,7 @@ def _alpha_s_table() -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------------------------------------------------
 
 #: Hadron-resonance gas: (mass [GeV], degeneracy incl. spin, isospin and antiparticles, is_fermion); PDG masses of the
-#: light (u, d, s) mesons and baryons up to ≈1.7 GeV (surroundings.md §1.4 item 3).
+#: light (u, d, s) mesons and baryons up to ≈1.7 GeV (docs/plasma.md §1.4 item 3).
 HADRONS = [
     (0.1380, 3, False), (0.4957, 4, False), (0.5479, 1, False), (0.7753, 9, False), (0.7827, 3, False),
     (0.8917, 12, False), (0.9578, 1, False), (0.9900, 1, False), (0.9800, 3, False), (1.0195, 3, False),
@@ -135,12 +135,12 @@ HADRONS = [
     (1.6600, 12, True), (1.6900, 8, True), (1.6750, 24, True),
 ]
 
-# HotQCD 2+1-flavour parametrisation (Bazavov et al., arXiv:1407.6387 eq. 16; coefficients as in surroundings.md §1.4).
+# HotQCD 2+1-flavour parametrisation (Bazavov et al., arXiv:1407.6387 eq. 16; coefficients as in docs/plasma.md §1.4).
 _HOTQCD = dict(tc=0.154, ct=3.8706, an=-8.7704, bn=3.9200, dn=0.3419, t0=0.9761, ad=-1.2600, bd=0.8425, dd=-0.0475)
 
 #: Empirical suppression of the free QCD pressure (quarks and gluons) above a few GeV:
 #:     p_QCD → p_QCD,free · [1 − QCD_SUPPRESSION · S(T)],  S(T) = ½[1 + tanh(ln(T/T_s)/w)].
-#: surroundings.md §1.4 suggests a factor [1 − α_s(2πT)/π] tuned to the Borsanyi lattice compilation. Against the
+#: docs/plasma.md §1.4 suggests a factor [1 − α_s(2πT)/π] tuned to the Borsanyi lattice compilation. Against the
 #: paper's thermodynamics (Laine–Meyer eos15, refs. [83, 84]) that shape fails: eos15 is within 0.2 % of a free gas at
 #: 1–1.5 GeV (the lattice interaction measure keeps e/T⁴ close to Stefan–Boltzmann there) while it lies 2.6–2.9 % of the
 #: QCD pressure below the free gas from 5 GeV to 100 TeV — a nearly constant fraction, which a running α_s cannot
@@ -177,7 +177,7 @@ def hadron_gas_pressure_over_t4(temperature: np.ndarray) -> np.ndarray:
 
 
 def light_qcd_pressure_over_t4(temperature: np.ndarray) -> np.ndarray:
-    """u, d, s, g pressure blended HRG → HotQCD → perturbative (surroundings.md §1.4 item 3)."""
+    """u, d, s, g pressure blended HRG → HotQCD → perturbative (docs/plasma.md §1.4 item 3)."""
     t = np.asarray(temperature, dtype=float)
     correction = qcd_correction(t)
     perturbative = (free_pressure_over_t4(0 * t, 16, False) + free_pressure_over_t4(c.M_UP / t, 12, True)
@@ -191,7 +191,7 @@ def light_qcd_pressure_over_t4(temperature: np.ndarray) -> np.ndarray:
     return w_qgp * qgp + (1 - w_qgp) * hadron_gas_pressure_over_t4(t)
 
 
-#: Non-QCD species: (mass [GeV], dof, is_fermion) (surroundings.md §1.4 item 1). Neutrinos are added separately.
+#: Non-QCD species: (mass [GeV], dof, is_fermion) (docs/plasma.md §1.4 item 1). Neutrinos are added separately.
 ELECTROWEAK_SPECIES = [
     (0.0, 2, False),  # photon
     (c.M_W, 6, False), (c.M_Z, 3, False), (c.M_HIGGS, 1, False),
@@ -199,7 +199,7 @@ ELECTROWEAK_SPECIES = [
 ]
 HEAVY_QUARKS = [c.M_CHARM, c.M_BOTTOM, c.M_TOP]
 
-#: Instantaneous neutrino decoupling temperature [GeV] (surroundings.md §1.4 item 5).
+#: Instantaneous neutrino decoupling temperature [GeV] (docs/plasma.md §1.4 item 5).
 T_NEUTRINO_DECOUPLING = 1.9e-3
 
 
@@ -233,7 +233,7 @@ def in_house_dof_table(n_points: int = 3000, t_min: float = 1e-5, t_max: float =
     rho_over_t4 = s_over_t3 - p_over_t4
     g = 30 / math.pi**2 * rho_over_t4
     h = 45 / (2 * math.pi**2) * s_over_t3
-    # Neutrino decoupling (surroundings.md §1.4 item 5): below T_d neutrinos keep their own temperature T_ν.
+    # Neutrino decoupling (docs/plasma.md §1.4 item 5): below T_d neutrinos keep their own temperature T_ν.
     below = t < T_NEUTRINO_DECOUPLING
     g_ge, h_ge = _photon_electron_dof(t[below])
     _, h_ge_d = _photon_electron_dof(np.array([T_NEUTRINO_DECOUPLING]))
@@ -285,7 +285,7 @@ class Thermodynamics(eqx.Module):
         return jnp.exp(self.ln_h(jnp.log(temperature)))
 
     def sound_speed_squared(self, temperature: ArrayLike) -> Float[Array, "..."]:
-        """c_s² = [3 + d ln h_eff / d ln T]⁻¹ (surroundings.md §1.1)."""
+        """c_s² = [3 + d ln h_eff / d ln T]⁻¹ (docs/plasma.md §1.1)."""
         return self.cs2(jnp.log(temperature))
 
     def entropy_density(self, temperature: ArrayLike) -> Float[Array, "..."]:
@@ -293,11 +293,11 @@ class Thermodynamics(eqx.Module):
         return 2 * math.pi**2 / 45 * self.h_eff(temperature) * temperature**3
 
     def planck_mass_m0(self, temperature: ArrayLike) -> Float[Array, "..."]:
-        """M0(T) = M_Pl √(45 / (4π³ g_eff)) [GeV], so that H = T²/M0 (kinetics.md §4)."""
+        """M0(T) = M_Pl √(45 / (4π³ g_eff)) [GeV], so that H = T²/M0 (docs/physics.md §4)."""
         return c.M_PLANCK * jnp.sqrt(45 / (4 * math.pi**3 * self.g_eff(temperature)))
 
     def hubble_rate(self, temperature: ArrayLike) -> Float[Array, "..."]:
-        """H = T²/M0(T) [GeV] for a radiation-dominated universe (kinetics.md §4)."""
+        """H = T²/M0(T) [GeV] for a radiation-dominated universe (docs/physics.md §4)."""
         return temperature**2 / self.planck_mass_m0(temperature)
 
     def check_range(self, t_low: float, t_high: float) -> None:
@@ -309,7 +309,7 @@ class Thermodynamics(eqx.Module):
 
 @functools.lru_cache(maxsize=None)
 def in_house_thermodynamics() -> Thermodynamics:
-    """The package's own SM thermodynamics model for 1e-5 ≤ T ≤ 1e5 GeV (surroundings.md §1.4)."""
+    """The package's own SM thermodynamics model for 1e-5 ≤ T ≤ 1e5 GeV (docs/plasma.md §1.4)."""
     ln_t, g, h, cs2 = in_house_dof_table()
     return Thermodynamics(ln_t, g, h, cs2, label="in-house")
 
@@ -350,7 +350,7 @@ def thermodynamics_from_table(path: str | pathlib.Path) -> Thermodynamics:
 
 
 def equilibrium_yield(thermo: Thermodynamics, temperature, mass) -> Float[Array, "..."]:
-    """Y_eq = n_eq/s for one helicity state of an HNL of mass M (kinetics.md §2.1).
+    """Y_eq = n_eq/s for one helicity state of an HNL of mass M (docs/physics.md §2.1).
 
     n_eq = ∫ d³k/(2π)³ f_F(E) = T³/(2π²) ∫ dy y² / (e^{√(y²+x²)} + 1), x = M/T (Gauss–Legendre, JAX-traceable).
     """

@@ -1,10 +1,10 @@
-"""Momentum-averaged rate coefficients γ̄_ν±, γ̄_N±, h̄±, h̄0 as functions of (T, M) (kinetics.md §2.4, §6).
+"""Momentum-averaged rate coefficients γ̄_ν±, γ̄_N±, h̄±, h̄0 as functions of (T, M) (docs/physics.md §2.4, §6).
 
 A *rate model* is any :class:`RateModel`: a callable ``rates(T, M) -> RateCoefficients`` (all seven in GeV, no Yukawa
 factors) plus ``check_range``. Implementations here:
 
-* :class:`TabulatedRates` — a table in the 9-column format of the authors' Fortran code (``reference/README.md``),
-  interpolated linearly in ln T ("Mode A", kinetics.md §6.3), with the mass-scaling rules of §6.3 when M differs from
+* :class:`TabulatedRates` — a table in the 9-column format of the authors' Fortran code (``docs/rate-table-format.md``),
+  interpolated linearly in ln T ("Mode A", docs/physics.md §6.3), with the mass-scaling rules of §6.3 when M differs from
   the table's mass.
 * :class:`RateVariant` — the paper's variants: h̄+ switched off (paper §9, Fig. 19) and a global scale κ of all rates
   (not of H_N; paper Fig. 18).
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import pathlib
 import re
-import warnings
+
 from typing import NamedTuple
 
 import equinox as eqx
@@ -24,9 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from lta_jax.warnings import warn_user
+
 
 class RateCoefficients(NamedTuple):
-    """The seven momentum-averaged coefficient functions at one (T, M), in GeV (kinetics.md §2.4).
+    """The seven momentum-averaged coefficient functions at one (T, M), in GeV (docs/physics.md §2.4).
 
     "+" is fermion-number conserving, "−" fermion-number violating; "ν" coefficients multiply μ terms (weight
     k² f_ν(1−f_ν)), "N" coefficients and h̄± multiply ρ (weight k² f_F(E_N)); h̄0 = −M⟨1/E_N⟩ multiplies ΔM σ1.
@@ -57,6 +59,12 @@ class RateModel(eqx.Module):
     def description(self) -> str:
         return type(self).__name__
 
+    @property
+    def expensive(self) -> bool:
+        """True if an evaluation is costly enough that solvers should tabulate the model once per solve
+        (:mod:`lta_jax.rates.interpolated`). Tables (linear in ln T) are not re-tabulated: it would change them."""
+        return False
+
 
 _FORTRAN_EXPONENT = re.compile(r"(?<=[0-9.])([+-]\d{3})\b")
 
@@ -64,7 +72,7 @@ _FORTRAN_EXPONENT = re.compile(r"(?<=[0-9.])([+-]\d{3})\b")
 def parse_fortran_table(path: str | pathlib.Path, n_columns: int | None = None) -> np.ndarray:
     """Read a whitespace-separated Fortran table; accepts exponents without the letter (``-7.44015-316``).
 
-    Denormal values (|x| < 1e-300) are set to zero (reference/README.md, "Fortran number format").
+    Denormal values (|x| < 1e-300) are set to zero (docs/rate-table-format.md, "Fortran number format").
     """
     path = pathlib.Path(path)
     if not path.is_file():
@@ -98,10 +106,10 @@ def _mass_from_filename(path: pathlib.Path) -> float | None:
 
 
 class TabulatedRates(RateModel):
-    """Rates from a 9-column table (T, γ̄_ν+, γ̄_ν−, γ̄_N+, γ̄_N−, h̄+, h̄−, h̄0, S_eq), linear in ln T (kinetics.md §6.3).
+    """Rates from a 9-column table (T, γ̄_ν+, γ̄_ν−, γ̄_N+, γ̄_N−, h̄+, h̄−, h̄0, S_eq), linear in ln T (docs/physics.md §6.3).
 
     For M ≠ ``table_mass`` the §6.3 scaling rules are applied: FNC coefficients unchanged, γ̄_ν−, γ̄_N−, h̄− ∝ M²,
-    h̄0 ∝ M. The scaling fails below ~30 GeV (kinetics.md §6.3); a warning is issued at set-up.
+    h̄0 ∝ M. The scaling fails below ~30 GeV (docs/physics.md §6.3); a warning is issued at set-up.
     """
 
     ln_temperature: Float[Array, "n"]
@@ -123,8 +131,8 @@ class TabulatedRates(RateModel):
             raise ValueError(f"temperatures {t_low:g}–{t_high:g} GeV are outside the rate table '{self.label}' "
                              f"({self.t_min:g}–{self.t_max:g} GeV)")
         if abs(mass / self.table_mass - 1) > 1e-6:
-            warnings.warn(f"rate table '{self.label}' is for M = {self.table_mass:g} GeV; scaling it to M = {mass:g} "
-                          "GeV (FNV ∝ M², h0 ∝ M; unreliable below ~30 GeV, kinetics.md §6.3)", stacklevel=3)
+            warn_user(f"rate table '{self.label}' is for M = {self.table_mass:g} GeV; scaling it to M = {mass:g} "
+                          "GeV (FNV ∝ M², h0 ∝ M; unreliable below ~30 GeV, docs/physics.md)")
 
     @property
     def description(self) -> str:
@@ -134,7 +142,7 @@ class TabulatedRates(RateModel):
     def from_file(path: str | pathlib.Path, table_mass: float | None = None) -> "TabulatedRates":
         """Load a table. The table's mass is ``table_mass``, else read from an ``MN..E..`` file name, else inferred
         from the vacuum column h̄0 = −M⟨1/E⟩ ≈ −0.445 M/T at the highest T (relativistic limit of the authors' tables;
-        the pure Fermi–Dirac average gives 0.456, kinetics.md §2.4)."""
+        the pure Fermi–Dirac average gives 0.456, docs/physics.md §2.4)."""
         path = pathlib.Path(path)
         data = parse_fortran_table(path, n_columns=9)
         if data.shape[0] < 2:
@@ -163,7 +171,7 @@ class TabulatedRates(RateModel):
 
 
 class RateVariant(RateModel):
-    """Paper variants of a base model: ``h_plus=False`` sets h̄+ ≡ 0 (paper §9, Fig. 19; kinetics.md §6.5);
+    """Paper variants of a base model: ``h_plus=False`` sets h̄+ ≡ 0 (paper §9, Fig. 19; docs/physics.md §6.5);
     ``rate_scale`` = κ multiplies every γ̄ (hence Γ_να, Γ̃_να, Γ_N, Γ̃^α_N) but not H_N (paper Fig. 18)."""
 
     base: RateModel
@@ -182,6 +190,10 @@ class RateVariant(RateModel):
             r.gamma_nu_plus * k, r.gamma_nu_minus * k, r.gamma_N_plus * k, r.gamma_N_minus * k,
             r.h_plus if self.h_plus else jnp.zeros_like(r.h_plus), r.h_minus, r.h_zero,
         )
+
+    @property
+    def expensive(self) -> bool:
+        return self.base.expensive
 
     def check_range(self, t_low, t_high, mass):
         scale = float(self.rate_scale)

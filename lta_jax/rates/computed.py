@@ -1,15 +1,15 @@
 """Rate coefficients computed by the package: ``ComputedRates`` (``--rates computed``, the default).
 
 What is computed, per momentum mode k = yT (Gauss–Legendre nodes in y ∈ (0.3, 30), :data:`AVERAGE_Y_MIN`) and
-averaged with the weights of kinetics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄_N±, h̄±; μ-weights y² f_F(1 − f_F) for
+averaged with the weights of docs/physics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄_N±, h̄±; μ-weights y² f_F(1 − f_F) for
 γ̄_ν±):
 
 * **Symmetric phase**, the Higgs-doublet-mediated rates γ̄_ν+ = a T, γ̄_N+ = b T, γ̄_ν− = c M²/T, γ̄_N− = d M²/T,
   h̄+ = e T with literature normalisations (:data:`SYMMETRIC_CONSTANTS`): by default those of the paper's own rate code
-  (1808.10833 family; kinetics.md §6.2), optionally ULYSSES' averages of the Ghiglieri–Laine rates (their FNV constants
-  are 2–2.5× larger — the literature's spread, kinetics.md §11.3). They are faded out as (1 − v²/v0²) through the
+  (1808.10833 family; docs/physics.md §6.2), optionally ULYSSES' averages of the Ghiglieri–Laine rates (their FNV constants
+  are 2–2.5× larger — the literature's spread, docs/physics.md §11.3). They are faded out as (1 − v²/v0²) through the
   crossover, v(T) from :mod:`lta_jax.plasma.electroweak`.
-* **Higgs phase, indirect contributions** through ν–N mixing (kinetics.md §6.4, "Mode B"):
+* **Higgs phase, indirect contributions** through ν–N mixing (docs/physics.md §6.4, "Mode B"):
       h_s(k) = [v²/(2E)] ε_s D_s/(D_s² + Γ_s²/4),   γ_s(k) = [v²/(2E)] ε_s Γ_s/(D_s² + Γ_s²/4),
       ε± = E ± k,   D_s = (1 + a_ν) ε_s + b_ν T,
   with a_ν, b_ν from the **one-loop thermal self-energy** of :mod:`lta_jax.rates.self_energy` (W and Z loops, massive
@@ -23,7 +23,7 @@ averaged with the weights of kinetics.md §2.4 (ρ-weights y² f_F(E/T) for γ̄
   computed for each projection (:func:`thermal_inverse_decay_width`).
 * **Direct 1↔2 decays** W, Z, h ↔ N ℓ (:func:`direct_decay_rate`), Goldstone-equivalence normalisation, in the FNC
   rates.
-* h̄0 = −M⟨1/E_N⟩ (kinetics.md §2.4).
+* h̄0 = −M⟨1/E_N⟩ (docs/physics.md §2.4).
 
 Constants fitted rather than derived (each named, value and fit documented): :data:`C_F` = 10 (four-fermion width,
 the specification's calibration at 5–10 GeV), :data:`C_X` = 0.017 (crossover width; least squares of the FNV
@@ -33,7 +33,7 @@ channel's share of the four-fermion width; least squares of γ̄_ν+ at 5–20 G
 (the authors' averaging range), not a fit.
 
 Accuracy against the authors' M = 1 GeV table: README ("Rate coefficients") and ``experiments/rates_accuracy.py``.
-Below 5 GeV (no reference data; kinetics.md §8, O(1) uncertainty): C_F scaled with the number of relativistic
+Below 5 GeV (no reference data; docs/physics.md §8, O(1) uncertainty): C_F scaled with the number of relativistic
 scattering partners (:func:`relativistic_scatterers`), and the solver adds the vacuum HNL decays (3.1) of
 :mod:`lta_jax.rates.decays` to Γ_N (``KineticOptions.hnl_decays``). Not included: the self-energy off the light cone
 (M ≳ T/3, warned), the momentum dependence of the symmetric-phase rates.
@@ -45,7 +45,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import warnings
 from typing import NamedTuple
 
 import equinox as eqx
@@ -57,6 +56,11 @@ import numpy as np
 from lta_jax.model import constants as c
 from lta_jax.plasma.electroweak import higgs_vev
 from lta_jax.rates.base import RateCoefficients, RateModel
+from lta_jax.warnings import warn_user
+
+#: Validity range of the computed model: temperatures [GeV] and masses [GeV].
+COMPUTED_T_RANGE = (1.0, 1e5)
+COMPUTED_M_RANGE = (0.1, 30.0)
 
 class SymmetricPhaseConstants(NamedTuple):
     """Symmetric-phase normalisations: γ̄_ν+/T, γ̄_N+/T, γ̄_ν−·T/M², γ̄_N−·T/M², h̄+/T, and where they come from."""
@@ -70,17 +74,17 @@ class SymmetricPhaseConstants(NamedTuple):
 
 
 #: The normalisation of the paper's own rate code (1808.10833 family, Ghiglieri–Laine rates as implemented by the
-#: authors), as quoted for T = 1 TeV in kinetics.md §6.2. The package default: the paper's results rest on it.
+#: authors), as quoted for T = 1 TeV in docs/physics.md §6.2. The package default: the paper's results rest on it.
 PAPER_CONSTANTS = SymmetricPhaseConstants(8.64e-3, 9.65e-3, 0.0112, 0.0152, 0.0523,
-                                          "1808.10833 code normalisation (kinetics.md §6.2, T = 1 TeV)")
+                                          "1808.10833 code normalisation (docs/physics.md §6.2, T = 1 TeV)")
 #: ULYSSES' averages of the Ghiglieri–Laine rates (arXiv:1605.07720, 1703.06085; ULYSSES ``data/ARS_rates`` at
-#: M = 1 GeV, 1 TeV, kinetics.md §6.2) and the free-theory h̄+ = π²T/(144 ζ(3)) (kinetics.md §6.1). Their FNV constants
-#: are 2–2.5× the paper's: this is the literature's spread (kinetics.md §11.3), selectable as ``symmetric="ulysses"``.
+#: M = 1 GeV, 1 TeV, docs/physics.md §6.2) and the free-theory h̄+ = π²T/(144 ζ(3)) (docs/physics.md §6.1). Their FNV constants
+#: are 2–2.5× the paper's: this is the literature's spread (docs/physics.md §11.3), selectable as ``symmetric="ulysses"``.
 ULYSSES_CONSTANTS = SymmetricPhaseConstants(8.66e-3, 1.095e-2, 0.0229, 0.0388, math.pi**2 / (144 * c.ZETA3),
-                                            "ULYSSES averages of the Ghiglieri–Laine rates (kinetics.md §6.2)")
+                                            "ULYSSES averages of the Ghiglieri–Laine rates (docs/physics.md §6.2)")
 SYMMETRIC_CONSTANTS = {"paper": PAPER_CONSTANTS, "ulysses": ULYSSES_CONSTANTS}
 
-#: Fitted: coefficient of the four-fermion part of the active-neutrino width (kinetics.md §6.4; the specification's
+#: Fitted: coefficient of the four-fermion part of the active-neutrino width (docs/physics.md §6.4; the specification's
 #: calibration to the authors' table at 5–10 GeV; physically it depends on the number of relativistic species).
 C_F = 10.0
 #: Fitted: the crossover width Γ_X = C_X T²/m_W(T) that saturates the four-fermion width (see
@@ -100,7 +104,7 @@ C_DIRECT = 1.0
 #: at 40 GeV their averages equal the ρ-average of their own 0.3–10 modes to 1 %). Not a physics cut: the soft modes
 #: y < 0.3 (0.25 % of the N) carry h−(k) → v²/(2M), so they decide where the *averaged* h̄− changes sign — 27.2 GeV
 #: with the cut, 31.3 GeV with the full integral (``ComputedRates.build(y_min=0)``) against the authors' 26.6 GeV. That
-#: spread is a measure of how little the momentum-averaged equations can say at the level crossing (kinetics.md §6.5).
+#: spread is a measure of how little the momentum-averaged equations can say at the level crossing (docs/physics.md §6.5).
 AVERAGE_Y_MIN = 0.3
 
 
@@ -122,7 +126,7 @@ SELF_ENERGY_T_RANGE = (0.9, 175.0)
 
 
 def inverse_decay_width(k, t, m_w2, m_z2):
-    """Inverse decays ν ℓ̄ → W and ν ν̄ → Z with a Boltzmann boson and a Fermi partner, the formula of kinetics.md §6.4
+    """Inverse decays ν ℓ̄ → W and ν ν̄ → Z with a Boltzmann boson and a Fermi partner, the formula of docs/physics.md §6.4
     [GeV]: only the loss term f_F of the partner (the provisional model's width; the computed model uses
     :func:`thermal_inverse_decay_width`)."""
     cw2 = (c.M_W / c.M_Z) ** 2
@@ -143,10 +147,10 @@ def thermal_inverse_decay_width(k, t, m_w2, m_z2, helicity: int = -1):
     Im Σ_ν of the W–ℓ (Z–ν) loop on its 1↔2 cut: with K = P' + Q (lepton line P', boson Q, Q² = m_B², K² ≈ 0) the
     unitary-gauge polarisation sum gives the Dirac structure γ^μ P̸' γ^ν (−g_μν + Q_μQ_ν/m_B²) = 2P̸' − K̸. The two
     channels of the Mode-B formulas see its projections c∓ = ¼ Tr[(γ⁰ ∓ γ·k̂) Im Σ] (Γ_s/2 = Im of the coefficient
-    of the D_s pole, kinetics.md §6.4):
+    of the D_s pole, docs/physics.md §6.4):
 
     * ``helicity=-1`` (FNV, ε−): c− ∝ p(1 − cos θ) = m_B²/(2k) at fixed partner momentum p — the on-shell width of
-      kinetics.md §6.4, (g² m_B²/(16π k²)) ∫_{p_min}^∞ dp [f_F(p) + f_B(k + p)], p_min = m_B²/(4k), here with the
+      docs/physics.md §6.4, (g² m_B²/(16π k²)) ∫_{p_min}^∞ dp [f_F(p) + f_B(k + p)], p_min = m_B²/(4k), here with the
       gain + loss statistics f_F + f_B of a damping rate (the specification's formula keeps only f_F: a Boltzmann
       boson) — the same statistics as :func:`direct_decay_rate`.
     * ``helicity=+1`` (FNC, ε+): the P̸' part gives c+ ∝ p(1 + cos θ), i.e. the integrand is weighted by
@@ -178,14 +182,14 @@ def thermal_inverse_decay_width(k, t, m_w2, m_z2, helicity: int = -1):
 #: Equal weights per Dirac fermion and colour — a counting rule, not the electroweak couplings [UNVERIFIED].
 SCATTERING_PARTNERS = ((0.0, 3.0), (c.M_ELECTRON, 1.0), (c.M_MUON, 1.0), (c.M_TAU, 1.0), (c.M_UP, 3.0),
                        (c.M_DOWN, 3.0), (c.M_STRANGE, 3.0), (c.M_CHARM, 3.0), (c.M_BOTTOM, 3.0))
-#: C_F was calibrated at 5–10 GeV (kinetics.md §6.4); the species count is normalised there.
+#: C_F was calibrated at 5–10 GeV (docs/physics.md §6.4); the species count is normalised there.
 C_F_REFERENCE_TEMPERATURE = 7.0
 
 
 def relativistic_scatterers(t):
     """Σ_f w_f n_f(T)/n_f(m_f = 0): the Fermi–Dirac-weighted number of four-fermion scattering partners.
 
-    Below ~5 GeV the b, c quarks and the τ decouple and the four-fermion width drops with them (kinetics.md §8: "C_F
+    Below ~5 GeV the b, c quarks and the τ decouple and the four-fermion width drops with them (docs/physics.md §8: "C_F
     reduced as species decouple"); :func:`active_neutrino_width` scales C_F by this count relative to 7 GeV."""
     y = jnp.asarray(Y_NODES)
     w = jnp.asarray(Y_WEIGHTS) * y**2
@@ -199,7 +203,7 @@ _REFERENCE_SCATTERERS = float(relativistic_scatterers(C_F_REFERENCE_TEMPERATURE)
 
 
 def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X, helicity: int = -1, r_plus=R_PLUS):
-    """Γ_ν(k, T) [GeV], the active-neutrino width in the Mode-B formulas (kinetics.md §6.4), for the FNV
+    """Γ_ν(k, T) [GeV], the active-neutrino width in the Mode-B formulas (docs/physics.md §6.4), for the FNV
     (``helicity=-1``, the on-shell interaction rate) or the FNC (``helicity=+1``) channel.
 
     * Four-fermion scattering Γ_4f = C_F G_F² T⁴ k, valid for T ≪ m_W (Fermi theory; fitted C_F), with C_F scaled
@@ -227,7 +231,7 @@ def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X, helicity: int = -1
 
 
 def direct_decay_rate(k, t, m, v):
-    """Direct 1↔2 processes B ↔ N ℓ for B = W±, Z, h (kinetics.md §6.4, "Direct 1↔2 processes") [GeV per |F|²].
+    """Direct 1↔2 processes B ↔ N ℓ for B = W±, Z, h (docs/physics.md §6.4, "Direct 1↔2 processes") [GeV per |F|²].
 
     Per mode: Γ^(B)(k) = n_B m_B²/(16π E k) ∫_{p−}^{p+} dp [f_B(E + p) + f_F(p)], p∓ = (m_B² − M²)/(2(E ± k)), massless
     lepton, done in closed form. Σ|𝓜_B|² = n_B |F|² (m_B² − M²) from Goldstone equivalence (the Yukawa vertex
@@ -255,7 +259,7 @@ def direct_decay_rate(k, t, m, v):
 
 
 def mode_b_coefficients(t, m, a_nu, b_nu_t, width, k=None, width_plus=None):
-    """Higgs-phase indirect coefficients (kinetics.md §6.4) per mode k [GeV] (default: the :data:`Y_NODES` modes),
+    """Higgs-phase indirect coefficients (docs/physics.md §6.4) per mode k [GeV] (default: the :data:`Y_NODES` modes),
     given the self-energy a_ν and b_ν T [GeV] and the active-neutrino width at those modes: ``width`` for the FNV
     channel and ``width_plus`` for the FNC channel (default: the same).
 
@@ -280,7 +284,7 @@ def mode_b_coefficients(t, m, a_nu, b_nu_t, width, k=None, width_plus=None):
 
 def averaged_coefficients(t, m, h_p, g_p, h_m, g_m, constants: SymmetricPhaseConstants = ULYSSES_CONSTANTS,
                           nodes=None) -> RateCoefficients:
-    """Momentum averages (kinetics.md §2.4) over the modes ``nodes`` = (y, weights) (default :data:`Y_NODES`, the
+    """Momentum averages (docs/physics.md §2.4) over the modes ``nodes`` = (y, weights) (default :data:`Y_NODES`, the
     range y ≥ :data:`AVERAGE_Y_MIN`) plus the symmetric-phase constants faded by (1 − v²/v0²)."""
     y, w = (jnp.asarray(q) for q in (nodes if nodes is not None else (Y_NODES, Y_WEIGHTS)))
     energy = jnp.sqrt((y * t) ** 2 + m**2)
@@ -346,8 +350,8 @@ class ComputedRates(RateModel):
     b_spline: interpax.Interpolator1D
     constants: SymmetricPhaseConstants = eqx.field(static=True, default=PAPER_CONSTANTS)
     y_min: float = eqx.field(static=True, default=AVERAGE_Y_MIN)
-    t_min: float = 1.0
-    t_max: float = 1e5
+    t_min: float = COMPUTED_T_RANGE[0]
+    t_max: float = COMPUTED_T_RANGE[1]
 
     @staticmethod
     def build(symmetric: str = "paper", y_min: float = AVERAGE_Y_MIN) -> "ComputedRates":
@@ -401,23 +405,35 @@ class ComputedRates(RateModel):
                                      modes["gamma_minus"], self.constants, self.nodes)
 
     def check_range(self, t_low, t_high, mass):
-        if t_low < self.t_min or t_high > self.t_max:
-            raise ValueError(f"the computed rate model is defined for {self.t_min:g}–{self.t_max:g} GeV (below 1 GeV "
-                             f"quarks are confined); requested {t_low:g}–{t_high:g} GeV")
-        if not (0.1 <= mass <= 30.0):
-            raise ValueError(f"the computed rate model covers 0.1 ≤ M ≤ 30 GeV, got M = {mass:g} GeV")
-        if t_low < 5.0:
-            warnings.warn(f"computed rates below 5 GeV (T_end = {t_low:g} GeV): no reference table to validate "
-                          "against; four-fermion width with decoupling species and vacuum HNL decays (kinetics.md §8: "
-                          "O(1) uncertainty)", stacklevel=2)
-        if mass > t_low / 3:
-            warnings.warn(f"computed rates: M = {mass:g} GeV is not ≪ T_end = {t_low:g} GeV; the neutrino self-energy "
-                          "is evaluated at the light cone (z = M/T → 0), which degrades for M ≳ T/3", stacklevel=2)
+        check_computed_range(t_low, t_high, mass, self.t_min, self.t_max)
+
+    @property
+    def expensive(self) -> bool:
+        return True
 
     @property
     def description(self) -> str:
         return (f"computed: {self.constants.source} + one-loop ν self-energy (Mode B, helicity-projected widths, "
                 f"crossover width) + direct W/Z/h decays, k/T ≥ {self.y_min:g} (lta_jax.rates.computed)")
+
+
+def check_computed_range(t_low: float, t_high: float, mass: float, t_min: float = COMPUTED_T_RANGE[0],
+                         t_max: float = COMPUTED_T_RANGE[1]) -> None:
+    """Raise ``ValueError`` outside the computed model's range, warn where it is unvalidated. Needs no built model, so
+    the command line calls it before the (seconds-long) self-energy tabulation."""
+    if t_low < t_min or t_high > t_max:
+        raise ValueError(f"the computed rate model is defined for {t_min:g}–{t_max:g} GeV (below 1 GeV quarks are "
+                         f"confined); requested {t_low:g}–{t_high:g} GeV")
+    if not (COMPUTED_M_RANGE[0] <= mass <= COMPUTED_M_RANGE[1]):
+        raise ValueError(f"the computed rate model covers {COMPUTED_M_RANGE[0]:g} ≤ M ≤ {COMPUTED_M_RANGE[1]:g} GeV, "
+                         f"got M = {mass:g} GeV")
+    if t_low < 5.0:
+        warn_user(f"computed rates below 5 GeV (T_end = {t_low:g} GeV): no reference table to validate against; "
+                  "four-fermion width with decoupling species and vacuum HNL decays (docs/physics.md, 'Below 5 GeV': "
+                  "O(1) uncertainty)")
+    if mass > t_low / 3:
+        warn_user(f"computed rates: M = {mass:g} GeV is not ≪ T_end = {t_low:g} GeV; the neutrino self-energy is "
+                  "evaluated at the light cone (z = M/T → 0), which degrades for M ≳ T/3")
 
 
 @functools.lru_cache(maxsize=None)
@@ -431,7 +447,7 @@ COLUMN_NAMES = ("gamma_nu_plus", "gamma_nu_minus", "gamma_N_plus", "gamma_N_minu
 
 
 def rate_table(rates: RateModel, mass: float, t_high: float = 1e5, t_low: float = 5.0, rows: int = 1501) -> np.ndarray:
-    """Any rate model as a 9-column table in the authors' format (reference/README.md): T descending, uniform in ln T,
+    """Any rate model as a 9-column table in the authors' format (docs/rate-table-format.md): T descending, uniform in ln T,
     columns T, γ̄_ν+, γ̄_ν−, γ̄_N+, γ̄_N−, h̄+, h̄−, h̄0, S_eq. The negligible S_eq column (≈ −1e-21 in the authors'
     files) is written as 0: the package computes S_eq from the thermodynamics when the source term is switched on."""
     temperatures = np.exp(np.linspace(math.log(t_high), math.log(t_low), rows))
@@ -449,7 +465,7 @@ def write_rate_table(path, table: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["ComputedRates", "SymmetricPhaseConstants", "SYMMETRIC_CONSTANTS", "PAPER_CONSTANTS", "ULYSSES_CONSTANTS",
+__all__ = ["ComputedRates", "check_computed_range", "COMPUTED_T_RANGE", "COMPUTED_M_RANGE", "SymmetricPhaseConstants", "SYMMETRIC_CONSTANTS", "PAPER_CONSTANTS", "ULYSSES_CONSTANTS",
            "thermal_boson_masses_squared", "rate_table", "write_rate_table", "COLUMN_NAMES", "mode_b_coefficients",
            "averaged_coefficients", "active_neutrino_width", "inverse_decay_width", "thermal_inverse_decay_width",
            "direct_decay_rate", "self_energy_table", "momentum_nodes", "C_F", "C_X", "R_PLUS", "C_DIRECT",

@@ -1,7 +1,7 @@
-"""Vacuum decays of the HNLs (paper §3, (3.1); kinetics.md §8; surroundings.md §2.2).
+"""Vacuum decays of the HNLs (paper §3, (3.1); docs/physics.md §8; docs/plasma.md §2.2).
 
 Partial widths of a Majorana HNL of mass M with mixing U_α² to one flavour, from Bondarenko, Boyarsky, Gorbunov,
-Ruchayskiy, arXiv:1805.08567 (formulas as listed in surroundings.md §2.2): leptonic three-body channels; hadronic
+Ruchayskiy, arXiv:1805.08567 (formulas as listed in docs/plasma.md §2.2): leptonic three-body channels; hadronic
 channels as exclusive single mesons below ≈1.2 GeV and as inclusive quark pairs with QCD corrections above, blended
 smoothly in ln M (a differentiable version of the FairShip/1805.08567 switch). The result is expressed as
 
@@ -10,7 +10,7 @@ smoothly in ln M (a differentiable version of the FairShip/1805.08567 switch). T
 with the dimensionless channel count a_α(M) of :func:`channel_counts` (≈1.6 at 0.1 GeV, ≈8 at 1–3 GeV, ≈12.5 at
 30 GeV for e/μ mixing). Everything is pure JAX and differentiable in M.
 
-In the kinetic equations the decays add to Γ_N (kinetics.md §8, paper (3.1), M/E averaged as −h̄0 = M⟨1/E⟩) the
+In the kinetic equations the decays add to Γ_N (docs/physics.md §8, paper (3.1), M/E averaged as −h̄0 = M⟨1/E⟩) the
 mass-basis-diagonal matrix Γ_I = Σ_α a_α G_F² M⁵ |Θ_αI|²/(96π³), Θ_αI = v0 F_αI/M, written in the h-basis
 (:func:`decay_matrix`). Lepton asymmetries from the decays are not included (paper footnote 4).
 """
@@ -25,7 +25,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from lta_jax.model import constants as c
 
-#: sin²θ_W (surroundings.md §2.2: ≈ 0.231).
+#: sin²θ_W (docs/plasma.md §2.2: ≈ 0.231).
 SIN2_W = 0.231
 #: |V_CKM| elements (PDG 2018).
 V_UD, V_US, V_UB = 0.97420, 0.2243, 0.00394
@@ -33,7 +33,7 @@ V_CD, V_CS, V_CB = 0.218, 0.997, 0.0422
 #: Lepton masses e, μ, τ [GeV].
 LEPTON_MASSES = (c.M_ELECTRON, c.M_MUON, c.M_TAU)
 
-# Meson channels of 1805.08567 (surroundings.md §2.2): (mass [GeV], decay constant f [GeV] or g [GeV²], |V|).
+# Meson channels of 1805.08567 (docs/plasma.md §2.2): (mass [GeV], decay constant f [GeV] or g [GeV²], |V|).
 # Charged pseudoscalars P⁺: π, K, D, D_s, B, B_c.
 CHARGED_PSEUDOSCALARS = ((0.13957, 0.1302, V_UD), (0.49368, 0.1556, V_US), (1.86966, 0.212, V_CD),
                          (1.96835, 0.249, V_CS), (5.27934, 0.187, V_UB), (6.2749, 0.434, V_CB))
@@ -47,7 +47,7 @@ NEUTRAL_VECTORS = ((0.77526, 0.162, 1 - 2 * SIN2_W), (0.78265, 0.153, 4 / 3 * SI
 #: Quark masses for the inclusive channels [GeV]: u, d, s, c, b.
 QUARK_MASSES = {"u": c.M_UP, "d": c.M_DOWN, "s": c.M_STRANGE, "c": c.M_CHARM, "b": c.M_BOTTOM}
 CKM = {("u", "d"): V_UD, ("u", "s"): V_US, ("u", "b"): V_UB, ("c", "d"): V_CD, ("c", "s"): V_CS, ("c", "b"): V_CB}
-#: Δ_QCD = α_s/π + 5.2(α_s/π)² + 26.4(α_s/π)³ at α_s(M) (2-loop, α_s(M_Z) = 0.118), surroundings.md §2.2 [CHECKED];
+#: Δ_QCD = α_s/π + 5.2(α_s/π)² + 26.4(α_s/π)³ at α_s(M) (2-loop, α_s(M_Z) = 0.118), docs/plasma.md §2.2 [CHECKED];
 #: interpolated in ln M.
 QCD_MASSES = (1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
 QCD_CORRECTIONS = (0.32, 0.20, 0.16, 0.13, 0.10, 0.08, 0.06)
@@ -69,7 +69,7 @@ def _sqrt_pos(x):
 
 
 def three_body_integral(x_u, x_d, x_l):
-    """I(x_u, x_d, x_l) of 1805.08567 (surroundings.md §2.2), I(0, 0, 0) = 1; zero when closed.
+    """I(x_u, x_d, x_l) of 1805.08567 (docs/plasma.md §2.2), I(0, 0, 0) = 1; zero when closed.
 
     12 ∫ dx/x (x − x_l² − x_d²)(1 + x_u² − x) λ^{1/2}(x, x_l², x_d²) λ^{1/2}(1, x, x_u²) over
     x ∈ [(x_d + x_l)², (1 − x_u)²]; Gauss–Legendre in t with x = lo + (hi − lo) sin²(πt/2)-like smoothing of the
@@ -86,7 +86,7 @@ def three_body_integral(x_u, x_d, x_l):
 
 
 def _neutral_current_functions(x):
-    """f1(x), f2(x) of the ν ℓβ ℓβ / ν q q̄ channels (surroundings.md §2.2); zero for x ≥ ½."""
+    """f1(x), f2(x) of the ν ℓβ ℓβ / ν q q̄ channels (docs/plasma.md §2.2); zero for x ≥ ½."""
     xs = jnp.minimum(x, 0.4999999)
     root = jnp.sqrt(1 - 4 * xs**2)
     small = xs < 0.01
@@ -162,7 +162,7 @@ def _inclusive_hadronic(mass, alpha: int):
 
 
 def channel_counts(mass: ArrayLike) -> Float[Array, "3"]:
-    """a_α(M), α = e, μ, τ: Γ_tot(Majorana) = a_α G_F² M⁵ U_α²/(96π³) (surroundings.md §2.2 table).
+    """a_α(M), α = e, μ, τ: Γ_tot(Majorana) = a_α G_F² M⁵ U_α²/(96π³) (docs/plasma.md §2.2 table).
 
     The hadronic part is (1 − w) exclusive + w inclusive with w a logistic function of ln M centred at
     :data:`HADRONIC_SWITCH` (1.2 GeV, width 0.15)."""
@@ -194,7 +194,7 @@ def decay_matrix(mass: ArrayLike, yukawas) -> Float[Array, "2 2"]:
     (3.1) is diagonal in the mass basis, Γ_I = prefactor · d_I with d_I = Σ_α a_α(M) |F_αI|² (``yukawas`` = F, mass
     basis, shape (3, 2)). In the h-basis the helicity-blind rate of a mass-basis diag(d_2, d_3) has the structure of
     ½ Σ_α (Y+^α + Y−^α) restricted to the mass-diagonal part: [[(d_2 + d_3)/2, −(d_3 − d_2)/2], [−(d_3 − d_2)/2,
-    (d_2 + d_3)/2]] (kinetics.md §1.6, §2.4). The mass-basis off-diagonal Σ_α a_α F*_α2 F_α3 is dropped, as in (3.1):
+    (d_2 + d_3)/2]] (docs/physics.md §1.6, §2.4). The mass-basis off-diagonal Σ_α a_α F*_α2 F_α3 is dropped, as in (3.1):
     with flavour-dependent a_α it would turn CP-even Yukawas into a source of the helicity asymmetry (a test checks
     that a CP-conserving point stays at zero asymmetry)."""
     counts = channel_counts(mass)

@@ -3,17 +3,17 @@
 It is *not* a validated physics model. It exists so that ``lta-jax solve`` runs on a machine without the authors'
 tables, and every output made with it says so. Ingredients:
 
-* Symmetric phase (kinetics.md §6.2, literature constants): γ̄_ν+ = 8.66e-3 T and γ̄_N+ = 1.095e-2 T (ULYSSES averaged
+* Symmetric phase (docs/physics.md §6.2, literature constants): γ̄_ν+ = 8.66e-3 T and γ̄_N+ = 1.095e-2 T (ULYSSES averaged
   Ghiglieri–Laine rates at 1 TeV), γ̄_ν− = 0.0229 M²/T and γ̄_N− = 0.0388 M²/T (same source), h̄+ = π² T/(144 ζ(3))
   (free theory), h̄− = 0. These Higgs-doublet-mediated pieces are faded out as (1 − v²/v0²) through the crossover — a
   crude interpolation.
-* Higgs phase, "Mode B" of kinetics.md §6.4: indirect contributions through ν–N mixing, per mode
+* Higgs phase, "Mode B" of docs/physics.md §6.4: indirect contributions through ν–N mixing, per mode
       h_s(k) = [v²/(2E)] ε_s D_s/(D_s² + Γ_ν²/4),   γ_s(k) = [v²/(2E)] ε_s Γ_ν/(D_s² + Γ_ν²/4),
-  ε± = E ± k, D_s = ε_s − V_ν, averaged with the §2.4 weights; Γ_ν = C_F G_F² T⁴ k with C_F = 10 (kinetics.md §6.4,
+  ε± = E ± k, D_s = ε_s − V_ν, averaged with the §2.4 weights; Γ_ν = C_F G_F² T⁴ k with C_F = 10 (docs/physics.md §6.4,
   calibrated there) plus the inverse decays ν ℓ̄ → W, ν ν̄ → Z of §6.4, and the Nötzold–Raffelt potential V_ν = −(7√2π²/45) G_F k T⁴ (2/m_W² + 1/m_Z²) with T-dependent
   m_W, m_Z. The high-temperature (HTL) part of V_ν is omitted, so this model has **no level crossing** (h̄− keeps its
   sign). Direct W/Z/h decays and vacuum decays are not included.
-* h̄0 = −M⟨1/E_N⟩ with the Fermi–Dirac average (kinetics.md §2.4).
+* h̄0 = −M⟨1/E_N⟩ with the Fermi–Dirac average (docs/physics.md §2.4).
 
 Valid range claimed: 5 GeV ≤ T ≤ 10⁵ GeV; expect O(1) deviations from the authors' tables below ~40 GeV.
 """
@@ -57,6 +57,10 @@ class ProvisionalRates(RateModel):
         if t_low < self.t_min or t_high > self.t_max:
             raise ValueError(f"the provisional rate model is defined for {self.t_min:g}–{self.t_max:g} GeV; "
                              f"requested {t_low:g}–{t_high:g} GeV")
+
+    @property
+    def expensive(self) -> bool:
+        return True
 
     @property
     def description(self) -> str:

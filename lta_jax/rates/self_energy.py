@@ -1,16 +1,16 @@
-"""One-loop thermal self-energy of the active neutrinos, Re Σ_ν = a_ν K̸ + b_ν u̸ (kinetics.md §6.4; issue 3).
+"""One-loop thermal self-energy of the active neutrinos, Re Σ_ν = a_ν K̸ + b_ν u̸ (docs/physics.md §6.4; issue 3).
 
 The Higgs-phase rates of the HNLs go through their mixing with the active neutrinos; the neutrino's thermal potential
 −b_ν T sets the energy mismatch D− ≈ E_N − E_ν(k) of the near-resonant (fermion-number-violating) channel, and its sign
 change between the low-temperature Nötzold–Raffelt regime and the high-temperature (hard-thermal-loop) regime is the
-level crossing of the paper (§9; kinetics.md §6.5).
+level crossing of the paper (§9; docs/physics.md §6.5).
 
 Loops: W–charged lepton and Z–neutrino, massless leptons, massive W and Z with m_W(T) = g v(T)/√2 and
 m_Z(T) = m_W(T)/c_W (v in the 174-GeV normalisation, :func:`lta_jax.plasma.electroweak.higgs_vev`), thermal Fermi and Bose
 distributions, vacuum parts dropped, evaluated on the HNL mass shell K = (E, k), E = √(k² + M²)
 (Ghiglieri–Laine arXiv:1605.07720; the integrands below are those of the public ULYSSES implementation,
 ``ulysses/ProdRates.py``, functions ``_A_integrand`` and ``_B_integrand``, arXiv:2301.05722). As the specification
-requires (kinetics.md §6.4), the W loop enters with coupling g²/2, not ULYSSES' g²/4:
+requires (docs/physics.md §6.4), the W loop enters with coupling g²/2, not ULYSSES' g²/4:
 
     a_ν = (g² + g'²)/4 · A(m_Z) + (g²/2) · A(m_W),     b_ν = (g² + g'²)/4 · B(m_Z) + (g²/2) · B(m_W).
 
@@ -117,7 +117,7 @@ def boson_masses(temperature: ArrayLike):
 def neutrino_self_energy(momentum: ArrayLike, temperature: ArrayLike, mass: ArrayLike = 0.0, n_panels: int = 4000):
     """(a_ν, b_ν) at momentum k [GeV] and temperature T [GeV] on the HNL mass shell (mass M [GeV]).
 
-    Dimensionless; the neutrino's thermal potential is V_ν = −b_ν T (kinetics.md §6.4)."""
+    Dimensionless; the neutrino's thermal potential is V_ν = −b_ν T (docs/physics.md §6.4)."""
     k = jnp.asarray(momentum, dtype=float)
     t = jnp.asarray(temperature, dtype=float)
     m_w, m_z = boson_masses(t)
@@ -129,7 +129,7 @@ def neutrino_self_energy(momentum: ArrayLike, temperature: ArrayLike, mass: Arra
 
 
 def notzold_raffelt_potential(momentum: ArrayLike, temperature: ArrayLike) -> Float[Array, "..."]:
-    """V_ν = −(7√2π²/45) G_F k T⁴ (2/m_W² + 1/m_Z²) [GeV] for T ≪ m_W (Nötzold–Raffelt 1988; kinetics.md §6.4)."""
+    """V_ν = −(7√2π²/45) G_F k T⁴ (2/m_W² + 1/m_Z²) [GeV] for T ≪ m_W (Nötzold–Raffelt 1988; docs/physics.md §6.4)."""
     m_w, m_z = boson_masses(temperature)
     t = jnp.asarray(temperature, dtype=float)
     return -(7 * math.sqrt(2) * math.pi**2 / 45) * c.G_FERMI * jnp.asarray(momentum) * t**4 * (

@@ -103,11 +103,11 @@ def make_observable_map(
     if mode not in ("forward", "reverse"):
         raise ValueError(f"mode must be 'forward' or 'reverse', got {mode!r}")
     t_start, t_end, thermo, susceptibility = validate_setup(params, rates, t_start, t_end, thermo, susceptibility)
-    base = SolverOptions() if solver_options is None else solver_options
+    # Derivatives are validated against finite differences with the Kvaerno5 reference (the Magnus path's derivatives
+    # are exercised by tests/test_magnus.py and benchmarks/bench_magnus.py).
+    base = SolverOptions.kvaerno5() if solver_options is None else solver_options
     adjoint = diffrax.ForwardMode() if mode == "forward" else diffrax.RecursiveCheckpointAdjoint()
-    solver_options = SolverOptions(rtol=base.rtol, atol_density=base.atol_density,
-                                   atol_asymmetry=base.atol_asymmetry, n_save=base.n_save, max_steps=base.max_steps,
-                                   pcoeff=base.pcoeff, icoeff=base.icoeff, solver=base.solver, adjoint=adjoint)
+    solver_options = eqx.tree_at(lambda o: o.adjoint, base, adjoint)
     return ObservableMap(params, rates, thermo, susceptibility, KineticOptions() if options is None else options,
                          t_start, t_end, solver_options)
 

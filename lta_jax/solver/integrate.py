@@ -4,7 +4,7 @@ One code path serves a single solve, ``jax.vmap`` batches, ``jax.grad``/``jax.ja
 pure function of array inputs; :func:`solve` validates concrete inputs first (clear errors before any compilation),
 then calls the compiled core and wraps the result in a :class:`Solution`.
 
-Numerics (toolchain.md, measured on this problem in ``benchmarks/``):
+Numerics (docs/numerics.md, measured on this problem in ``benchmarks/``):
 * Kvaerno5 + PID controller (pcoeff 0.3, icoeff 0.4), float64;
 * the released diffrax VeryChord root finder reports a slowly converging Newton iteration as divergence and rejects
   the step; :class:`ContractionChord` reports divergence only when the contraction rate really diverges;
@@ -25,7 +25,10 @@ from diffrax._root_finder._verychord import _converged, _diverged, _small
 from jaxtyping import Array, Float
 
 from lta_jax.model import constants as c
-from lta_jax.kinetics.averaged import KineticOptions, KineticSystem, initial_state, kinetic_rhs
+from lta_jax.rates.interpolated import InterpolatedRates, tabulate
+from lta_jax.solver.magnus import LinearODETerm, Magnus4, Magnus6, fixed_grid_solve
+from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state, kinetic_generator,
+                                      kinetic_rhs)
 from lta_jax.model.parameters import ModelParameters, validate_parameters
 from lta_jax.rates.base import RateModel
 from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility
@@ -33,7 +36,7 @@ from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamic
 
 
 class ContractionChord(diffrax.VeryChord):
-    """VeryChord whose Newton iteration fails only when the contraction rate diverges (toolchain.md §1).
+    """VeryChord whose Newton iteration fails only when the contraction rate diverges (docs/numerics.md §1).
 
     Terminates when the update is small, has converged, or diverges (after ≥ 2 iterations) and reports
     ``nonlinear_divergence`` only for a diverging, non-small update (the fix merged upstream in optimistix PR #230 /
@@ -65,37 +68,72 @@ def default_solver() -> diffrax.AbstractSolver:
 class SolverOptions(eqx.Module):
     """Numerical options of a solve (all static: changing them recompiles).
 
+    The default integrator is the fourth-order Magnus method of :mod:`lta_jax.solver.magnus` with step-doubling error
+    control: the averaged equations are linear, so it propagates the HNL oscillations exactly and its steps follow the
+    variation of the rates, not the oscillation phase. :meth:`kvaerno5` gives the implicit Runge–Kutta reference
+    (``--solver kvaerno5``; needed for non-linear extensions). ``fixed_steps = N`` replaces the adaptive controller by
+    N uniform steps in z (identical work for every point: the batch path).
+
     Attributes:
         rtol: relative tolerance of the PID controller.
         atol_density: absolute tolerance of the Y+ components (Y_eq ~ 2e-3).
-        atol_asymmetry: absolute tolerance of Y_Δα and Y− (physical asymmetries are ≳ 1e-12).
-
-    Defaults were chosen by measurement (benchmarks/README.md): at the paper's Fig.-18 point, (1e-8, 1e-10, 1e-18) gives
-    the same Y_L, Y_B and max |Y_e| as (1e-8, 1e-13, 1e-20) to 1e-8 relative with 2.5× fewer steps; the faster
-    (rtol 1e-6, 1e-9, 1e-16) agrees to ~1e-5 with 16× fewer steps. Use tighter settings for finite-difference checks.
+        atol_asymmetry: absolute tolerance of Y_Δα (physical asymmetries are ≳ 1e-12).
+        atol_hnl_asymmetry: absolute tolerance of the Y− components (up to ~1e-4; they oscillate through zero, and a
+            tolerance far below their scale made the Magnus controller take 5× more steps for the same Y_Δα).
+        dtmax: largest step in z (Magnus default 0.01: the dense output between steps, which gives the saved
+            trajectory, T_sph and max |Y_e|, is third order inside a step; None for no limit).
+        tabulate_rates: evaluate expensive rate models (computed, provisional) once per solve on a grid in ln T and
+            interpolate (:mod:`lta_jax.rates.interpolated`) instead of at every stage.
         n_save: number of saved points, uniform in z = ln(M/T) between T_start and T_end.
         max_steps: step limit; exceeding it is reported as a failed solve (never a truncated result).
         pcoeff, icoeff: PID coefficients.
-        solver: a diffrax solver object (default :func:`default_solver`).
+        solver: a diffrax solver object (default :class:`lta_jax.solver.magnus.Magnus4`).
         adjoint: diffrax adjoint (``RecursiveCheckpointAdjoint`` for reverse mode, ``ForwardMode`` for jacfwd).
+        fixed_steps: number of uniform steps (``None``: adaptive).
+
+    Defaults chosen by measurement (docs/validation.md, benchmarks/README.md).
     """
 
-    rtol: float = 1e-8
-    atol_density: float = 1e-10
-    atol_asymmetry: float = 1e-18
+    rtol: float = 1e-6
+    atol_density: float = 1e-9
+    atol_asymmetry: float = 1e-17
     n_save: int = 1000
     max_steps: int = 100_000
     pcoeff: float = 0.3
     icoeff: float = 0.4
-    solver: Any = eqx.field(default_factory=default_solver)
+    solver: Any = eqx.field(default_factory=lambda: Magnus4())
     adjoint: Any = eqx.field(default_factory=diffrax.RecursiveCheckpointAdjoint)
+    fixed_steps: int | None = None
+    atol_hnl_asymmetry: float = 1e-13
+    tabulate_rates: bool = True
+    dtmax: float | None = 0.01
 
     def atol(self) -> Float[Array, "11"]:
-        a, d = self.atol_asymmetry, self.atol_density
-        return jnp.array([a, a, a, d, d, d, d, a, a, a, a])
+        a, d, m = self.atol_asymmetry, self.atol_density, self.atol_hnl_asymmetry
+        return jnp.array([a, a, a, d, d, d, d, m, m, m, m])
+
+    @classmethod
+    def kvaerno5(cls, **overrides) -> "SolverOptions":
+        """The implicit reference: Kvaerno5 + PID with the tolerances measured for it (at the Fig.-18 point
+        (1e-8, 1e-10, 1e-18) gives Y_L, Y_B and max |Y_e| to 1e-8 of (1e-8, 1e-13, 1e-20) with 2.5× fewer steps)."""
+        settings = dict(rtol=1e-8, atol_density=1e-10, atol_asymmetry=1e-18, atol_hnl_asymmetry=1e-18,
+                        solver=default_solver(), tabulate_rates=False, dtmax=None)
+        settings.update(overrides)
+        return cls(**settings)
+
+    @classmethod
+    def fixed_grid(cls, steps: int = 800, **overrides) -> "SolverOptions":
+        """Magnus4 on ``steps`` uniform steps in z, no error control, outside diffrax's loop
+        (:func:`lta_jax.solver.magnus.fixed_grid_solve`): identical work per point, for ``vmap``; ``max_steps`` and the
+        tolerances are ignored. Accuracy at the Fig.-18 point to 5 GeV: 800 steps ≈ 1e-5 (docs/numerics.md)."""
+        return cls(solver=Magnus4(error_estimate=False), fixed_steps=int(steps), **overrides)
 
 
-#: Temperatures of the sphaleron-rate post-processing window (kinetics.md §5: start ≈160 GeV, end ≈110 GeV).
+#: Integrator choices of the command line and cards.
+SOLVERS = {"magnus": SolverOptions, "kvaerno5": SolverOptions.kvaerno5}
+
+
+#: Temperatures of the sphaleron-rate post-processing window (docs/physics.md §5: start ≈160 GeV, end ≈110 GeV).
 SPHALERON_WINDOW = (160.0, 110.0)
 N_SPHALERON_POINTS = 121
 
@@ -116,7 +154,7 @@ class RawSolution(eqx.Module):
 
 
 def default_start_temperature(params: ModelParameters) -> float:
-    """T0 = max(10³ GeV, 10 T_osc(ΔM)), T_osc = (M ΔM M0/3)^{1/3} with M0 ≈ 7.1e17 GeV (kinetics.md §2.5)."""
+    """T0 = max(10³ GeV, 10 T_osc(ΔM)), T_osc = (M ΔM M0/3)^{1/3} with M0 ≈ 7.1e17 GeV (docs/physics.md §2.5)."""
     m0 = 7.1e17
     t_osc = (float(params.mass) * float(params.delta_mass) * m0 / 3) ** (1 / 3)
     return max(1e3, 10 * t_osc)
@@ -132,6 +170,9 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
     mass = system.params.mass
     t_start = jnp.asarray(t_start, dtype=float)
     t_end = jnp.asarray(t_end, dtype=float)
+    if solver_options.tabulate_rates and system.rates.expensive:
+        # Traced table (batches over M, Jacobians): built here so every derivative flows through it.
+        system = eqx.tree_at(lambda s: s.rates, system, InterpolatedRates.build(system.rates, mass, t_end, t_start))
     z0, z1 = jnp.log(mass / t_start), jnp.log(mass / t_end)
     if y0 is None:
         y0 = initial_state(system, t_start)
@@ -144,16 +185,39 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
     order = jnp.argsort(z_all)
     inverse = jnp.argsort(order)
 
-    controller = diffrax.PIDController(rtol=solver_options.rtol, atol=solver_options.atol(),
-                                       pcoeff=solver_options.pcoeff, icoeff=solver_options.icoeff)
+    if solver_options.fixed_steps is None:
+        controller = diffrax.PIDController(rtol=solver_options.rtol, atol=solver_options.atol(),
+                                           pcoeff=solver_options.pcoeff, icoeff=solver_options.icoeff,
+                                           dtmax=solver_options.dtmax)
+        dt0 = None
+    else:
+        controller = diffrax.ConstantStepSize()
+        dt0 = (z1 - z0) / solver_options.fixed_steps
+    if solver_options.fixed_steps is not None and isinstance(solver_options.solver, Magnus4):
+        basis = GeneratorBasis.build(system)
+        ys, finite = fixed_grid_solve(lambda z, a: kinetic_generator(z, a[0], a[1]), (system, basis), z0, z1, y0,
+                                      solver_options.fixed_steps, z_all)
+        steps = jnp.asarray(solver_options.fixed_steps)
+        result = diffrax.RESULTS.where(finite, diffrax.RESULTS.successful, diffrax.RESULTS.internal_error)
+        return RawSolution(z=z_main, states=ys[:n], z_sph=z_sph, state_sph=ys[n], z_window=z_window,
+                           states_window=ys[n + 1:], result=result, num_steps=steps, num_accepted_steps=steps,
+                           num_rejected_steps=jnp.asarray(0))
+    if isinstance(solver_options.solver, (Magnus4, Magnus6)):
+        # Exponential integrators need A(z) at every stage: assemble it from a per-point basis (exact) instead of
+        # differentiating the right-hand side there.
+        term = LinearODETerm(lambda z, x, a: kinetic_rhs(z, x, a[0]), lambda z, a: kinetic_generator(z, a[0], a[1]))
+        args = (system, GeneratorBasis.build(system))
+    else:
+        term = diffrax.ODETerm(kinetic_rhs)
+        args = system
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(kinetic_rhs),
+        term,
         solver_options.solver,
         t0=z0,
         t1=z1,
-        dt0=None,
+        dt0=dt0,
         y0=y0,
-        args=system,
+        args=args,
         saveat=diffrax.SaveAt(ts=z_all[order]),
         stepsize_controller=controller,
         max_steps=solver_options.max_steps,
@@ -169,6 +233,24 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
 
 
 _solve_compiled = eqx.filter_jit(solve_arrays)
+#: Compiled set-up of a point (Yukawas, bilinears, decay matrix): eagerly it costs 0.2–0.4 s of op-by-op dispatch.
+_build_system = eqx.filter_jit(KineticSystem)
+
+_TABLES: dict = {}
+
+
+def cached_table(rates: RateModel, mass: float, t_low: float, t_high: float) -> InterpolatedRates:
+    """The rate table of ``rates`` at ``mass`` over [t_low, t_high], built once and reused by later solves of the
+    same model, mass and range (rates once per mass, not per step; a handful of tables are kept)."""
+    key = (id(rates), mass, t_low, t_high)
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is rates:
+        return hit[1]
+    table = tabulate(rates, mass, t_low, t_high)
+    if len(_TABLES) >= 32:
+        _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[key] = (rates, table)
+    return table
 
 
 class Solution(eqx.Module):
@@ -256,12 +338,12 @@ def solve(
     y0=None,
     raise_on_failure: bool = False,
 ) -> Solution:
-    """Solve the 11 averaged kinetic equations for one parameter point (kinetics.md §2).
+    """Solve the 11 averaged kinetic equations for one parameter point (docs/physics.md §2).
 
     Args:
         params: the model point (:class:`lta_jax.ModelParameters`).
         rates: a rate model (e.g. :class:`lta_jax.rates.base.TabulatedRates`).
-        t_start: initial temperature [GeV]; default max(10³ GeV, 10 T_osc) (kinetics.md §2.5).
+        t_start: initial temperature [GeV]; default max(10³ GeV, 10 T_osc) (docs/physics.md §2.5).
         t_end: final temperature [GeV] (default 5 GeV).
         thermo, susceptibility: defaults are the in-house models.
         options: physics switches (:class:`lta_jax.kinetics.averaged.KineticOptions`).
@@ -278,7 +360,9 @@ def solve(
         y0 = jnp.asarray(y0, dtype=float)
         if y0.shape != (11,) or not bool(jnp.all(jnp.isfinite(y0))):
             raise ValueError(f"initial state must be 11 finite numbers, got shape {y0.shape}")
-    system = KineticSystem(params, rates, thermo, susceptibility, options)
+    if solver_options.tabulate_rates and rates.expensive:
+        rates = cached_table(rates, float(params.mass), t_end, t_start)
+    system = _build_system(params, rates, thermo, susceptibility, options)
     raw = _solve_compiled(system, jnp.asarray(t_start), jnp.asarray(t_end), y0, solver_options)
     solution = Solution(system=system, raw=raw, t_start=t_start, t_end=t_end)
     if raise_on_failure and not solution.succeeded:

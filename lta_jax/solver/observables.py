@@ -1,6 +1,6 @@
 """Observables of a solution: lepton and baryon asymmetries, HNL asymmetry, conserved combinations, max |Y_e|.
 
-Sign conventions (kinetics.md §5): Y_{B−L} = −Σα Y_Δα; Y_L ≡ Σα Y_Δα is the late-time lepton asymmetry (LTA).
+Sign conventions (docs/physics.md §5): Y_{B−L} = −Σα Y_Δα; Y_L ≡ Σα Y_Δα is the late-time lepton asymmetry (LTA).
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ def hnl_asymmetry(states) -> np.ndarray:
 
 
 def baryon_asymmetry_simple(y_delta_sph) -> jnp.ndarray:
-    """Y_B = (28/79) Y_{B−L}(T_sph) = −(28/79) Σα Y_Δα(T_sph) (the paper, 1808.10833; kinetics.md §5)."""
+    """Y_B = (28/79) Y_{B−L}(T_sph) = −(28/79) Σα Y_Δα(T_sph) (the paper, 1808.10833; docs/physics.md §5)."""
     return -c.B_OVER_B_MINUS_L * jnp.sum(jnp.asarray(y_delta_sph)[..., 0:3], axis=-1)
 
 
 @eqx.filter_jit
 def baryon_asymmetry_sphaleron(system: KineticSystem, z_window, states_window, rtol: float = 1e-8):
-    """Y_B from the sphaleron rate equation (1709.07834; kinetics.md §5), frozen at the end of the window:
+    """Y_B from the sphaleron rate equation (1709.07834; docs/physics.md §5), frozen at the end of the window:
 
         dY_B/dz = −(Γ_B/H) [Y_B − χ(T) Y_{B−L}],  Y_{B−L} = −Σα Y_Δα(T),
 
@@ -67,7 +67,7 @@ def baryon_asymmetry_sphaleron(system: KineticSystem, z_window, states_window, r
 
 
 def max_abs_electron_asymmetry(temperatures, states, t_max: float | None = c.T_SPHALERON):
-    """(Y_e at the maximum of |Y_Δe|, T at the maximum) over saved points with T ≤ ``t_max`` (surroundings.md §3.3;
+    """(Y_e at the maximum of |Y_Δe|, T at the maximum) over saved points with T ≤ ``t_max`` (docs/plasma.md §3.3;
     ``t_max=None`` for the unrestricted maximum). Returns the signed value, so the sign is kept."""
     t = np.asarray(temperatures)
     y_e = np.asarray(states)[:, 0]

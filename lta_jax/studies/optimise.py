@@ -16,7 +16,7 @@ Variables u = (log10 ΔM, Im ω, Re ω, δ, η) and, with ``free_mass``, ln M, c
 sigmoid; angles are periodic and need no constraint. Starts come from a Sobol or random sample of the paper's "large
 LTA" box (Table 1: log10 ΔM ∈ [−12, −10], Im ω ∈ [−0.2, 0.2], Re ω ∈ [0.4π, 0.6π], δ, η ∈ [0, 2π)). Each
 value+gradient is one forward-mode pass (all tangents at once); starts are run one after another, because a vmapped
-adaptive solve on CPU runs at the pace of its slowest member (toolchain.md).
+adaptive solve on CPU runs at the pace of its slowest member (docs/numerics.md).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ LARGE_LTA_BOX = {"log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2), "re_o
 OBJECTIVES = ("lta", "max-ye")
 PENALTY_WEIGHT = 10.0
 #: Solver preset for optimisation: ~1e-5 accuracy, several times cheaper than the default (benchmarks/README.md).
-OPTIMISATION_SOLVER = SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=400)
+OPTIMISATION_SOLVER = SolverOptions.kvaerno5(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, atol_hnl_asymmetry=1e-16,
+                                             n_save=400)
 
 
 @dataclass
@@ -252,9 +253,12 @@ class _NoBar:
 def _progress(enabled: bool, total: int):
     if not enabled:
         return _NoBar()
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    # stderr: stdout carries only the JSON result.
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True))
 
 
 def plot_history(result: OptimisationResult, path, objective: str, bau_target: float, bau_tolerance: float):
@@ -277,6 +281,10 @@ def plot_history(result: OptimisationResult, path, objective: str, bau_target: f
     ax2.set_xlabel("step")
     ax2.set_ylabel("Y_B / target (band: feasible)")
     ax2.set_ylim(-3, 5)
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
     ax1.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

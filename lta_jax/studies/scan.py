@@ -49,6 +49,7 @@ import time
 import warnings
 from dataclasses import dataclass
 
+import equinox as eqx
 import h5py
 import numpy as np
 from scipy.stats import qmc
@@ -58,7 +59,7 @@ from lta_jax.studies.batch import BATCH_OBSERVABLES, solve_batch
 from lta_jax.model.parameters import HIERARCHIES, parse_angle
 from lta_jax.solver.integrate import SolverOptions
 
-#: Paper Table 1 ranges (kinetics.md §1): "broad" and the "large LTA" region.
+#: Paper Table 1 ranges (docs/physics.md §1): "broad" and the "large LTA" region.
 PRESETS = {
     "broad": {"M": (0.1, 30.0), "log10_delta_M": (-17.0, -9.0), "im_omega": (-2.0, 2.0),
               "re_omega": (0.0, 2 * math.pi), "delta": (0.0, 2 * math.pi), "eta": (0.0, 2 * math.pi)},
@@ -210,8 +211,7 @@ def plan_points(card: ScanCard) -> dict:
 def _solver_options(card: ScanCard) -> SolverOptions:
     base = TOLERANCES[card.solver["tolerance"]]
     if "max_steps" in card.solver:
-        base = SolverOptions(rtol=base.rtol, atol_density=base.atol_density, atol_asymmetry=base.atol_asymmetry,
-                             n_save=base.n_save, max_steps=int(card.solver["max_steps"]))
+        base = eqx.tree_at(lambda o: o.max_steps, base, int(card.solver["max_steps"]))
     return base
 
 
@@ -313,9 +313,10 @@ def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int
     solved = failed = 0
     bar = None
     if progress and todo:
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
         bar = Progress(TextColumn("scan"), BarColumn(), TextColumn("{task.completed}/{task.total} points"),
-                       TimeElapsedColumn(), TimeRemainingColumn())
+                       TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True))  # stdout: results only
         bar.start()
         task = bar.add_task("scan", total=n, completed=done_before)
     try:

@@ -38,6 +38,7 @@ def test_batch_equals_single_solves(threaded):
     assert len(set(np.round(threaded.observables["Y_B"] / 1e-14))) == 3
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_vmap_and_sequential_agree_with_threads(threaded):
     """vmap steps all points in lock-step (its own compiled program) and must give the same physics."""
     for strategy, chunk in (("vmap", 2), ("sequential", None)):
@@ -99,6 +100,7 @@ def test_parameter_forms():
         parameter_arrays({"M": [1.0]})
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_vmap_sharded_over_two_host_devices(tmp_path):
     """With two (virtual) local devices the vmap chunks are sharded over both and give the same numbers."""
     import json

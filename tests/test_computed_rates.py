@@ -319,6 +319,7 @@ def test_rates_command_round_trip(tmp_path, computed):
 
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_table4_benchmarks_with_computed_rates(computed):
     """V9 with the computed rates and the package defaults (in-house thermodynamics, S_eq off), locked at what they
     reach: Y_B/8.7e-11 = 1.005, 1.247, 0.955, 0.956, 0.486 for M = 0.5, 1, 2, 5, 10 GeV. The specification's V9 numbers
@@ -334,6 +335,7 @@ def test_table4_benchmarks_with_computed_rates(computed):
             assert abs(ratio - 1) < 0.3
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_table4_benchmarks_in_the_specification_protocol(computed, reference_file):
     """V9 as the specification computed its Y_B column: S_eq source term on, Laine–Meyer thermodynamics and the
     reference susceptibility. With that protocol the authors' M = 1 GeV table scaled in M reproduces the column
@@ -380,6 +382,7 @@ def test_level_crossing_per_mode(computed, reference_file):
         assert len(ours) == 1 and abs(ours[0] - t_table) < 1.0, (kc, ours, t_table)
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_fig19_point_computed_against_authors_table(computed, reference_file):
     """End to end at the paper's Fig.-19 point (S_eq = 0, from 995.954 GeV): Y_L with the computed rates vs the same
     solver with the authors' OrgH table, locked at what is reached (measured ratios 1.38, 1.01, 1.04, 1.24 at 131.7,

@@ -76,8 +76,8 @@ def test_failed_solve_gives_strict_json_with_nulls(tmp_path):
 def test_progress_bars_write_to_stderr():
     from lta_jax.studies.optimise import _progress
 
-    bar = _progress(True, 3)
-    assert bar.console.stderr
+    bar = _progress(True, 3, "optimising")
+    assert bar.progress.console.stderr
 
 
 def test_strict_json_helper():

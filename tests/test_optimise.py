@@ -1,86 +1,181 @@
-"""Gradient-based optimisation under the BAU constraint (issue 4): mechanics, bookkeeping, CLI contract."""
+"""Screen-and-refine optimisation under the BAU constraint: constraint handling, CP folding, budget accounting and
+the CLI contract (rates: the provisional model, so no reference data are needed)."""
 
 import json
 import math
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from lta_jax.cli.commands import app
-from lta_jax.studies.optimise import LARGE_LTA_BOX, optimise, starting_points
+from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.provisional import ProvisionalRates
+from lta_jax.solver.gradients import make_observable_map
+from lta_jax.solver.integrate import SolverOptions
+from lta_jax.studies import optimise as opt
+
+TARGET = 8.7e-11
+#: One static set-up for every solve below, so the compiled functions are shared between tests.
+SETUP = dict(mass=1.0, t_end=50.0, steps=100, candidates=2, progress=False)
 
 
-def test_starting_points_inside_box():
-    u = starting_points(16, sampler="sobol", seed=3)
-    assert u.shape == (16, 5)
-    for j, (lo, hi) in enumerate(LARGE_LTA_BOX.values()):
-        assert np.all((u[:, j] >= lo) & (u[:, j] <= hi))
-    assert starting_points(4, sampler="random", free_mass=True).shape == (4, 6)
+def test_starting_points_in_the_unit_cube():
+    v = opt.starting_points(16, sampler="sobol", seed=3)
+    assert v.shape == (16, 5) and np.all((v >= 0) & (v <= 1))
+    assert opt.starting_points(4, sampler="random", dim=6).shape == (4, 6)
     with pytest.raises(ValueError, match="sampler"):
-        starting_points(2, sampler="grid")
+        opt.starting_points(2, sampler="grid")
 
 
-def test_optimiser_moves_towards_the_bau_band():
-    """Far outside the band the penalty dominates: the constraint violation must shrink along the run."""
-    res = optimise(ProvisionalRates(), objective="lta", mass=1.0, starts=1, steps=4, t_end=50.0, progress=False,
-                   learning_rate=0.05, seed=0)
-    assert res.solves == 4 and res.gradient_evaluations == 4 and len(res.history) == 4
-    viol = [abs(h["Y_B"] / 8.7e-11 - 1) for h in res.history]
-    assert all(math.isfinite(v) for v in viol)
-    assert min(viol[1:]) < viol[0]
-    assert res.best["status"] == "success"
+def test_projected_step_restores_the_constraint_and_climbs_along_it():
+    """For ln Y_B and ln J linear in v the step is exact: Gauss–Newton puts ln(Y_B/target) back to 0, and the tangent
+    part raises ln J while leaving ln Y_B unchanged (the constraint is not traded against the objective)."""
+    scores = opt._Scores(1, TARGET, 0.1, bau=True)
+    a = np.array([1.0, -2.0, 0.5, 0.0, 0.3])  # ∇ ln Y_B
+    b = np.array([0.2, 1.0, 1.0, -0.4, 0.0])  # ∇ ln J
+    v = np.full(5, 0.5)
+    y_b = 3.0 * TARGET  # outside the band
+    obs = np.array([y_b, 1e-6, 0, 0, 0, 2e-6])
+    jac = np.zeros((6, 5))
+    jac[0], jac[1] = a * y_b, b * 1e-6
+    new = opt._step(v, obs, jac, radius=0.5, scores=scores, bau=True)
+    dv = new - v
+    assert math.log(y_b / TARGET) + a @ dv == pytest.approx(0.0, abs=1e-12)  # restored
+    tangent = dv - (-(math.log(3.0)) / (a @ a)) * a
+    assert np.linalg.norm(tangent) == pytest.approx(0.5)  # the trust radius
+    assert a @ tangent == pytest.approx(0.0, abs=1e-12) and b @ tangent > 0
+    free = opt._step(v, obs, jac, radius=0.5, scores=opt._Scores(1, TARGET, 0.1, bau=False), bau=False)
+    np.testing.assert_allclose(free - v, 0.5 * b / np.linalg.norm(b))
 
 
-def test_optimiser_rejects_bad_settings():
-    with pytest.raises(ValueError, match="objective"):
-        optimise(ProvisionalRates(), objective="bau", progress=False)
-    with pytest.raises(ValueError, match="bau_tolerance"):
-        optimise(ProvisionalRates(), bau_tolerance=0.0, progress=False)
-    with pytest.raises(ValueError, match="provisional"):  # T_end below the rate model's range
-        optimise(ProvisionalRates(), t_end=1.0, progress=False)
+def test_merit_orders_feasible_then_distance_to_the_band():
+    scores = opt._Scores(1, TARGET, 0.1, bau=True)
+    obs = np.array([[TARGET, 1e-8, 0, 0, 0, 0],          # feasible, small J
+                    [5 * TARGET, 1e-5, 0, 0, 0, 0],      # large J, far from the band
+                    [1.3 * TARGET, 1e-5, 0, 0, 0, 0],    # large J, near the band
+                    [np.nan] * 6])                        # failed
+    m = scores.merit(obs)
+    assert m[0] > m[2] > m[1] > m[3] == -np.inf
+    assert list(scores.feasible(obs)) == [True, False, False, False]
+    off = opt._Scores(1, TARGET, 0.1, bau=False).merit(obs)
+    assert off[1] == off[2] > off[0]
 
 
-def test_optimise_cli(tmp_path):
-    out = tmp_path / "opt.json"
-    png = tmp_path / "opt.png"
-    result = CliRunner().invoke(app, ["optimise", "--objective", "max-ye", "--M", "1.0", "--starts", "1", "--steps",
-                                      "2", "--T-end", "50", "--json", str(out), "--plot", str(png)])
-    assert result.exit_code == 0, result.output
-    data = json.loads(out.read_text())
-    for key in ("best", "solves", "gradient_evaluations", "history", "settings"):
-        assert key in data
-    assert len(data["history"]) == 2 and data["settings"]["objective"] == "max-ye"
-    assert png.stat().st_size > 5000
-    bad = CliRunner().invoke(app, ["optimise", "--objective", "nope"])
-    assert bad.exit_code == 2
+def _problem():
+    space = opt._Space.make(opt.LARGE_LTA_BOX, 1.0)
+    fn = make_observable_map(ModelParameters(1.0, 1e-11), ProvisionalRates(), t_start=1e3, t_end=50.0,
+                             solver_options=SolverOptions.fixed_grid(100))
+    return opt._Problem(fn, space), space
 
 
 def test_cp_conjugation_flips_every_asymmetry_through_the_solve():
     """F → F* ((Im ω, δ, η) → −(Im ω, δ, η)) flips Y_B, Y_L, Y_Δα exactly and leaves the soft max |Y_e| unchanged —
     the symmetry the optimiser uses to fold the Y_B band onto ±target."""
-    import jax.numpy as jnp
-
-    from lta_jax.solver.gradients import _values, make_observable_map
-    from lta_jax.studies.optimise import OPTIMISATION_SOLVER, cp_conjugate
-    from lta_jax.model.parameters import ModelParameters
-
-    fn = make_observable_map(ModelParameters(5.0, 1e-11), ProvisionalRates(), t_start=1e3, t_end=50.0,
-                             solver_options=OPTIMISATION_SOLVER)
-    theta = np.array([5.0, -10.5, -0.13, 1.4, 4.0, 0.5])
-    a = np.asarray(_values(fn, jnp.asarray(theta)))
-    b = np.asarray(_values(fn, jnp.asarray(cp_conjugate(theta))))
+    problem, space = _problem()
+    v = np.array([0.3, 0.2, 0.4, 0.35, 0.6])
+    theta = np.asarray(space.theta(jnp.asarray(v)))
+    conj = opt.cp_conjugate(theta)
+    v_conj = np.array([v[0], (conj[2] + 0.2) / 0.4, v[2], (conj[4] / (2 * math.pi)) % 1, (conj[5] / (2 * math.pi)) % 1])
+    a, b = np.asarray(opt._values(problem, jnp.asarray(np.stack([v, v_conj]))))
     assert np.all(np.abs(a) > 0)
     np.testing.assert_allclose(b[:5], -a[:5], rtol=1e-7)
     np.testing.assert_allclose(b[5], a[5], rtol=1e-7)
 
 
-def test_cp_symmetric_optimiser_reports_positive_bau_points():
-    res = optimise(ProvisionalRates(), objective="lta", mass=1.0, starts=2, steps=2, t_end=50.0, progress=False,
-                   seed=1, cp_symmetry=True)
+def test_folded_jacobian_is_the_jacobian_at_the_conjugate():
+    """The refinement conjugates points with Y_B < 0 and carries their Jacobian over: it must equal the Jacobian
+    evaluated at the conjugate point."""
+    problem, space = _problem()
+    v = np.array([[0.3, 0.8, 0.4, 0.35, 0.6], [0.6, 0.1, 0.7, 0.8, 0.2]])
+    obs, jac = (np.array(x) for x in opt._values_and_fd_jacobians(problem, jnp.asarray(v)))
+    obs[:, 0] = -np.abs(obs[:, 0])  # force the fold of both points
+    sign = np.sign(np.asarray(opt._values(problem, jnp.asarray(v)))[:, 0])
+    jac[:, 0] *= -sign[:, None]
+    (f_obs, f_jac), f_v, flip = opt._refold(obs, jac, v, space, True)
+    assert flip.all()
+    c_obs, c_jac = (np.asarray(x) for x in opt._values_and_fd_jacobians(problem, jnp.asarray(f_v)))
+    np.testing.assert_allclose(f_obs[:, 1:], c_obs[:, 1:], rtol=1e-6)
+    for k in range(2):
+        scale = np.max(np.abs(c_jac[k, 1:5]), axis=1, keepdims=True)
+        assert np.all(np.abs(f_jac[k, 1:5] - c_jac[k, 1:5]) <= 1e-3 * scale)
+
+
+def test_budget_accounting_and_cp_folding():
+    """Solve-equivalents never exceed the budget (+1 for the final full solve of the best point), the screen takes its
+    fraction, a value + gradient is charged its measured cost, and with CP folding every point has Y_B ≥ 0."""
+    res = opt.optimise(ProvisionalRates(), budget=120, seed=1, **SETUP)
+    assert res.screened == 60 and res.solve_equivalents <= 120 + 1
+    assert res.gradient_evaluations > 0 and res.gradient_evaluations % 2 == 0
+    # Forward differences in 5 coordinates: 6 solves a point, measured as a wall-time ratio (not assumed).
+    assert 2.0 < res.cost_of_gradient < 15.0
+    assert res.solve_equivalents == pytest.approx(60 + res.gradient_evaluations * res.cost_of_gradient + 1)
     ok = [h for h in res.history if h["status"] == "success"]
-    assert ok and all(h["Y_B"] > 0 for h in ok)
-    off = optimise(ProvisionalRates(), objective="lta", mass=1.0, starts=2, steps=1, t_end=50.0, progress=False,
-                   seed=1, cp_symmetry=False)
-    assert not any(h["cp_conjugated"] for h in off.history)
+    assert ok and all(h["Y_B"] >= 0 for h in ok)
+    assert res.best["status"] == "success" and res.best["full_solve_status"] == "success"
+    for key in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "Y_B", "Y_L_end",
+                "max_abs_Y_e", "T_max_Y_e"):
+        assert key in res.best
+    feasible = [h["objective"] for h in res.history if h["feasible"]]
+    if feasible:  # the best is the best feasible point seen
+        assert res.best["feasible"] and res.best["objective"] == max(feasible)
+    off = opt.optimise(ProvisionalRates(), budget=64, seed=1, cp_symmetry=False, screen_fraction=1.0, **SETUP)
+    assert off.gradient_evaluations == 0 and not any(h["cp_conjugated"] for h in off.history)
+    assert any(h["Y_B"] < 0 for h in off.history)
+
+
+def test_optimiser_rejects_bad_settings():
+    with pytest.raises(ValueError, match="objective"):
+        opt.optimise(ProvisionalRates(), objective="bau", progress=False)
+    with pytest.raises(ValueError, match="bau_tolerance"):
+        opt.optimise(ProvisionalRates(), bau_tolerance=0.0, progress=False)
+    with pytest.raises(ValueError, match="budget"):
+        opt.optimise(ProvisionalRates(), budget=-1, progress=False)
+    with pytest.raises(ValueError, match="provisional"):  # T_end below the rate model's range
+        opt.optimise(ProvisionalRates(), t_end=1.0, progress=False)
+
+
+def test_optimise_cli(tmp_path):
+    out = tmp_path / "opt.json"
+    png = tmp_path / "opt.png"
+    result = CliRunner().invoke(app, ["optimise", "--objective", "max-ye", "--M", "1.0", "--budget", "80",
+                                      "--candidates", "2", "--rates", "provisional", "--T-end", "50", "--grid-steps", "100",
+                                      "--json",
+                                      str(out), "--plot", str(png), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)  # stdout is the JSON summary only
+    data = json.loads(out.read_text())
+    for key in ("best", "solve_equivalents", "budget", "cost_of_gradient", "history", "settings"):
+        assert key in data
+    assert "history" not in printed and printed["best"] == data["best"]
+    assert data["settings"]["objective"] == "max-ye" and data["solve_equivalents"] <= 81
+    assert png.stat().st_size > 5000
+    for bad in (["--objective", "nope"], ["--budget", "0"], ["--hierarchy", "XH"]):
+        assert CliRunner().invoke(app, ["optimise", *bad]).exit_code == 2
+
+
+def test_envelope_resumes_and_refuses_other_settings(tmp_path):
+    """Two masses, BAU curve only: one atomic file per mass, the second run reuses them (nothing recomputed), a run
+    with other settings in the same directory is refused, the CLI prints strict JSON and writes the figure."""
+    from lta_jax.studies.envelope import run_envelope
+
+    kw = dict(masses=[1.0, 2.0], constraints=(True,), budget_per_mass=70, t_end=50.0, steps=100, candidates=2,
+              progress=False)
+    first = run_envelope(ProvisionalRates(), tmp_path, **kw)
+    files = sorted(tmp_path.glob("M_*_bau.json"))
+    assert [p.name for p in files] == ["M_1_bau.json", "M_2_bau.json"]
+    assert [p["warm_starts"] for p in first["points"]] == [0, 1]  # M = 2 starts from M = 1's best
+    stamps = [p.stat().st_mtime_ns for p in files]
+    again = run_envelope(ProvisionalRates(), tmp_path, **kw)
+    assert [p.stat().st_mtime_ns for p in files] == stamps and again["points"] == first["points"]
+    with pytest.raises(ValueError, match="different settings"):
+        run_envelope(ProvisionalRates(), tmp_path, **dict(kw, budget_per_mass=90))
+    result = CliRunner().invoke(app, ["envelope", "--masses", "1", "2", "--bau", "--budget-per-mass", "70",
+                                      "--rates", "provisional", "--T-end", "50", "--grid-steps", "100",
+                                      "--candidates", "2", "--out", str(tmp_path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert [p["M"] for p in printed["points"]] == [1.0, 2.0]
+    assert (tmp_path / "envelope.png").stat().st_size > 5000
+    assert CliRunner().invoke(app, ["envelope", "--out", str(tmp_path / "x")]).exit_code == 2

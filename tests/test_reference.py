@@ -56,6 +56,7 @@ def test_v10_with_reference_thermodynamics(fortran, modh_rates):
     assert err_sph < 0.03 and err_end < 0.03 and worst < 0.07
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_v10_with_in_house_thermodynamics(fortran, modh_rates):
     """Same run with the package's own thermodynamics and susceptibilities; deviation locked in (target ≤ 5 %).
 
@@ -66,6 +67,7 @@ def test_v10_with_in_house_thermodynamics(fortran, modh_rates):
     assert err_sph < 0.015 and err_end < 0.03 and worst < 0.025
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_diffrax_agrees_with_scipy_radau(fortran, modh_rates):
     """≤ 1e-4 relative on Y_L(T_sph) and Y_L(T_end) between diffrax and SciPy Radau (analytic Jacobian)."""
     thermo_path = reference_path("thermo/standardmodel.dat")

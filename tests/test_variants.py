@@ -31,8 +31,9 @@ def _summary(params, rates, setup, t_end=5.0, **kw):
     return summary(solve(params, rates, t_end=t_end, thermo=thermo, susceptibility=susc, raise_on_failure=True, **kw))
 
 
-@pytest.mark.parametrize("kappa, y_l, y_b, max_ye", [(0.5, 4.8e-6, -3.6e-11, 3.4e-6), (1.0, 6.1e-6, -1.75e-10, 6.9e-6),
-                                                     (2.0, 4.5e-6, -9.3e-10, 1.7e-5)])
+@pytest.mark.parametrize("kappa, y_l, y_b, max_ye", [  # κ ≠ 1: a recompilation each, in the slow step
+    pytest.param(0.5, 4.8e-6, -3.6e-11, 3.4e-6, marks=pytest.mark.slow), (1.0, 6.1e-6, -1.75e-10, 6.9e-6),
+    pytest.param(2.0, 4.5e-6, -9.3e-10, 1.7e-5, marks=pytest.mark.slow)])
 def test_v14_rate_scale(setup, kappa, y_l, y_b, max_ye):
     """Fig. 18: the LTA is stable under Γ → κΓ, the BAU and max |Y_e| are not (docs/physics.md V14, 2-digit targets)."""
     out = _summary(FIG18, RateVariant(setup[0], rate_scale=kappa), setup)
@@ -44,6 +45,7 @@ def test_v14_rate_scale(setup, kappa, y_l, y_b, max_ye):
     assert out["max_abs_Y_e"] == pytest.approx(max_ye, rel=0.06)
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_v15_h_plus_off(setup):
     """Fig. 19 point: switching h̄+ off enhances |Y_L(10 GeV)| by orders of magnitude (−8.0e-9 → −2.0e-5, V15)."""
     params = ModelParameters(**FIG19)
@@ -63,6 +65,7 @@ def test_source_term_increases_lta(setup):
     assert 2.0 < ratio < 4.5
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores, 2026-12-01): the bounded slow step of .ci/run
 def test_sound_speed_factor_is_a_small_effect(setup):
     """3c_s² in dz/dt is a ≤ few-% effect above 5 GeV (docs/physics.md §4)."""
     base = _summary(FIG18, setup[0], setup)

@@ -11,6 +11,8 @@ from typing import Optional
 
 import typer
 
+from lta_jax.studies.output import to_json, write_json_atomic
+
 app = typer.Typer(add_completion=False, help="Differentiable kinetic equations of low-scale leptogenesis (νMSM).")
 
 #: The documented default point: the paper's Fig. 18 point (a large-LTA point, docs/physics.md V14), NH.
@@ -109,24 +111,6 @@ def solve(
         raise typer.Exit(code=1)
 
 
-def _finite_or_null(value):
-    """Strict JSON: NaN/±Infinity become null (the ``status`` field says why a value is missing)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite_or_null(v) for v in value]
-    if hasattr(value, "tolist"):  # NumPy scalars and arrays
-        return _finite_or_null(value.tolist())
-    return value
-
-
-def to_json(value) -> str:
-    """Strict JSON text (RFC 8259: no NaN or Infinity tokens)."""
-    return json.dumps(_finite_or_null(value), indent=2, default=str, allow_nan=False)
-
-
 def _enable_compilation_cache() -> None:
     """JAX's persistent compilation cache, so a repeated command does not recompile: ``$LTA_JAX_CACHE_DIR``, default
     ``~/.cache/lta-jax/jax``; ``LTA_JAX_CACHE_DIR=off`` disables it."""
@@ -149,24 +133,27 @@ def _enable_compilation_cache() -> None:
 @app.command()
 def optimise(
     objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|) or max-ye (max |Y_Δe|, T ≤ T_sph)"),
-    M: float = typer.Option(1.0, "--M", help="HNL mass [GeV] (starting value with --free-M)"),
-    free_M: bool = typer.Option(False, "--free-M", help="optimise M as well (within 0.1–30 GeV)"),
+    M: float = typer.Option(1.0, "--M", help="HNL mass [GeV] (with --free-M: only the hierarchy reference)"),
+    free_M: bool = typer.Option(False, "--free-M", help="optimise M as well (within --mass-range)"),
+    mass_range: tuple[float, float] = typer.Option((0.1, 30.0), "--mass-range", help="M bounds with --free-M [GeV]"),
     hierarchy: str = typer.Option("NH", "--hierarchy", help="NH or IH"),
+    bau: bool = typer.Option(True, "--bau/--no-bau", help="impose Y_B within the band around the target"),
     bau_target: float = typer.Option(8.7e-11, "--bau-target", help="required Y_B"),
     bau_tolerance: float = typer.Option(0.1, "--bau-tolerance", help="relative band around the target"),
-    starts: int = typer.Option(4, "--starts", help="number of Sobol starts in the large-LTA box"),
-    steps: int = typer.Option(30, "--steps", help="Adam steps per start"),
-    learning_rate: float = typer.Option(0.05, "--learning-rate"),
+    budget: float = typer.Option(1000, "--budget", help="solve-equivalents (a value + gradient counts its measured cost)"),
+    candidates: int = typer.Option(8, "--candidates", help="candidates refined together"),
+    grid_steps: int = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)"),
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
-    T_end: float = typer.Option(5.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
+    T_end: float = typer.Option(10.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
     seed: int = typer.Option(0, "--seed"),
     cp_symmetry: bool = typer.Option(True, "--cp-symmetry/--no-cp-symmetry",
                                      help="fold Y_B = −target onto +target by CP conjugation (exact; default on)"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
-    plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of objective and Y_B per step"),
+    plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of the search against the budget"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
 ):
-    """Maximise the LTA or max |Y_e| with gradients (Adam, forward-mode derivatives) under the BAU constraint."""
+    """Maximise the LTA or max |Y_e| under the BAU constraint: a Sobol screen of the large-LTA box, then projected
+    gradient refinement of the best candidates (lta_jax/studies/optimise.py; docs/optimisation.md)."""
     from lta_jax.studies import optimise as opt
     from lta_jax.model.parameters import check_hierarchy
 
@@ -174,25 +161,82 @@ def optimise(
         check_hierarchy(hierarchy.upper())
         if objective not in opt.OBJECTIVES:
             raise ValueError(f"objective must be one of {opt.OBJECTIVES}, got {objective!r}")
+        for name, value in (("--budget", budget), ("--bau-target", bau_target), ("--bau-tolerance", bau_tolerance),
+                            ("--M", M)):
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be positive and finite, got {value!r}")
+        if candidates < 1:
+            raise ValueError("--candidates must be ≥ 1")
         from lta_jax.cli.settings import rate_model_from_spec
         rate_model = rate_model_from_spec(rates)
-        result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, hierarchy=hierarchy.upper(),
-                              bau_target=bau_target, bau_tolerance=bau_tolerance, starts=starts, steps=steps,
-                              learning_rate=learning_rate, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
+        for m in (mass_range if free_M else (M,)):
+            rate_model.check_range(T_end, 1e3, m)
+        result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, mass_bounds=mass_range,
+                              hierarchy=hierarchy.upper(), bau=bau, bau_target=bau_target, bau_tolerance=bau_tolerance,
+                              budget=budget, candidates=candidates, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
+                              steps=grid_steps,
                               progress=progress)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     out = result.to_json()
-    out["settings"] = {"objective": objective, "M": M, "free_M": free_M, "hierarchy": hierarchy.upper(),
-                       "bau_target": bau_target, "bau_tolerance": bau_tolerance, "starts": starts, "steps": steps,
-                       "learning_rate": learning_rate, "T_end": T_end, "seed": seed, "cp_symmetry": cp_symmetry,
-                       "rates": rate_model.description}
+    out["settings"]["rates"] = rate_model.description
+    out["settings"]["cp_symmetry"] = cp_symmetry
     if json_path:
-        json_path.write_text(to_json(out) + "\n")
+        write_json_atomic(json_path, out)
     if plot:
-        opt.plot_history(result, plot, objective, bau_target, bau_tolerance)
+        opt.plot_history(result, plot)
     summary_out = {k: v for k, v in out.items() if k != "history"}
     typer.echo(to_json(summary_out))
+
+
+@app.command()
+def envelope(
+    more_masses: Optional[list[float]] = typer.Argument(None, help="further masses after --masses (--masses 0.5 1 2)",
+                                                         show_default=False),
+    masses: Optional[float] = typer.Option(None, "--masses", help="HNL masses [GeV]: --masses 0.5 1 2 5 10 20 30"),
+    objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|) or max-ye"),
+    hierarchy: str = typer.Option("NH", "--hierarchy", help="NH or IH"),
+    bau: Optional[bool] = typer.Option(None, "--bau/--no-bau", help="only with / only without the BAU constraint "
+                                       "(default: both curves)"),
+    budget_per_mass: float = typer.Option(1000, "--budget-per-mass", help="solve-equivalents per mass and curve"),
+    candidates: int = typer.Option(8, "--candidates", help="candidates refined together"),
+    grid_steps: int = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
+    T_end: float = typer.Option(10.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
+    seed: int = typer.Option(0, "--seed"),
+    out: pathlib.Path = typer.Option(..., "--out", help="output directory (an existing one is resumed)"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars on stderr"),
+):
+    """The largest LTA or max |Y_e| against M, with and without the BAU constraint (the paper's Figs. 8, 9, 17):
+    one optimisation per mass, warm-started from its neighbours; resumable (rerun the same command)."""
+    from lta_jax.model.parameters import check_hierarchy
+    from lta_jax.studies import envelope as env
+    from lta_jax.studies.optimise import OBJECTIVES
+
+    mass_list = ([masses] if masses is not None else []) + list(more_masses or [])
+    try:
+        check_hierarchy(hierarchy.upper())
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+        if not mass_list:
+            raise ValueError("give the masses: --masses 0.5 1 2 5 10 20 30")
+        if not (math.isfinite(budget_per_mass) and budget_per_mass > 0):
+            raise ValueError(f"--budget-per-mass must be positive, got {budget_per_mass!r}")
+        from lta_jax.cli.settings import rate_model_from_spec
+        rate_model = rate_model_from_spec(rates)
+        constraints = (True, False) if bau is None else (bau,)
+        result = env.run_envelope(rate_model, out, masses=mass_list, objective=objective,
+                                  hierarchy=hierarchy.upper(), constraints=constraints,
+                                  budget_per_mass=budget_per_mass, seed=seed, t_end=T_end, progress=progress,
+                                  steps=grid_steps, candidates=candidates,
+                                  log=lambda msg: typer.echo(msg, err=True))
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    env.plot_envelope(result, out / "envelope.png")
+    rows = [{"M": p["M"], "bau": p["bau"], "objective": p["best"].get("objective"),
+             "feasible": p["best"].get("feasible"), "Y_B": p["best"].get("Y_B")} for p in result["points"]]
+    typer.echo(to_json({"out": str(out), "json": str(out / "envelope.json"), "plot": str(out / "envelope.png"),
+                        "points": rows}))
 
 
 @app.command()

@@ -13,6 +13,7 @@ p-norm (p = 64) over the saved trajectory with T ≤ T_sph (:func:`lta_jax.solve
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import diffrax
@@ -22,13 +23,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from lta_jax.model import constants as c
-from lta_jax.kinetics.averaged import KineticOptions, KineticSystem
+from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state,
+                                      kinetic_generator)
+from lta_jax.rates.interpolated import InterpolatedRates
+from lta_jax.solver.magnus import Magnus4, node_states
 from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
-from lta_jax.solver.integrate import SolverOptions, solve_arrays, validate_setup
+from lta_jax.solver.integrate import SolverOptions, cached_table, solve_arrays, validate_setup
 from lta_jax.plasma.susceptibility import Susceptibility
 from lta_jax.plasma.thermodynamics import Thermodynamics
+
+#: Default numerics of derivatives: Magnus4 on 800 steps in z, split at T_sph (ObservableMap.node_solve).
+DERIVATIVE_SOLVER = SolverOptions.fixed_grid(800)
 
 PARAMETER_NAMES = ("M", "log10_delta_M", "im_omega", "re_omega", "delta", "eta")
 OBSERVABLE_NAMES = ("Y_B", "Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end", "soft_max_abs_Y_e")
@@ -64,7 +71,48 @@ class ObservableMap(eqx.Module):
         system = KineticSystem(params, self.rates, self.thermo, self.susceptibility, self.options)
         return solve_arrays(system, self.t_start, self.t_end, None, self.solver_options)
 
+    def _on_nodes(self) -> bool:
+        options = self.solver_options
+        return (options.fixed_steps is not None and isinstance(options.solver, Magnus4)
+                and self.t_end < c.T_SPHALERON < self.t_start)
+
+    def node_split(self) -> tuple[int, int]:
+        """Steps above and below T_sph of the node path, in proportion to the lengths in z (independent of M)."""
+        above = math.log(self.t_start / c.T_SPHALERON)
+        total = math.log(self.t_start / self.t_end)
+        n_above = max(1, round(self.solver_options.fixed_steps * above / total))
+        return n_above, max(1, self.solver_options.fixed_steps - n_above)
+
+    def node_solve(self, theta):
+        """Magnus4 through a grid whose nodes include T_sph and T_end (:func:`lta_jax.solver.magnus.node_states`):
+        states at T ≤ T_sph on the nodes, no dense output. Returns (z nodes below T_sph, their states, all finite)."""
+        params = vector_to_parameters(theta, self.like)
+        rates = self.rates
+        if self.solver_options.tabulate_rates and rates.expensive:
+            # Not tabulated outside (the map serves several masses): a traced table at this point's mass.
+            rates = InterpolatedRates.build(rates, params.mass, self.t_end, self.t_start)
+        system = KineticSystem(params, rates, self.thermo, self.susceptibility, self.options)
+        basis = GeneratorBasis.build(system)
+        mass = params.mass
+        z0, z_sph, z1 = (jnp.log(mass / t) for t in (self.t_start, c.T_SPHALERON, self.t_end))
+        n_above, n_below = self.node_split()
+        nodes = jnp.concatenate([jnp.linspace(z0, z_sph, n_above + 1), jnp.linspace(z_sph, z1, n_below + 1)[1:]])
+        states = node_states(lambda z, a: kinetic_generator(z, a[0], a[1]), (system, basis), nodes,
+                             initial_state(system, self.t_start))
+        below = states[n_above:]
+        return nodes[n_above:], below, jnp.all(jnp.isfinite(below))
+
     def __call__(self, theta):
+        if self._on_nodes():
+            _, below, ok = self.node_solve(theta)
+            y_end = below[-1]
+            values = jnp.stack([
+                baryon_asymmetry_simple(below[0]),
+                jnp.sum(y_end[0:3]),
+                y_end[0], y_end[1], y_end[2],
+                soft_max_abs(below[:, 0], self.power),
+            ])
+            return jnp.where(ok, values, jnp.nan)
         raw = self.solve(theta)
         y_end = raw.states[-1]
         # The saved temperatures T_i = T_start (T_end/T_start)^{i/(n−1)} do not depend on θ.
@@ -94,18 +142,25 @@ def make_observable_map(
     options: KineticOptions | None = None,
     solver_options: SolverOptions | None = None,
     mode: Literal["forward", "reverse"] = "forward",
+    single_mass: bool = True,
 ) -> ObservableMap:
     """Validate inputs (before compilation) and build the differentiable map θ ↦ observables.
 
     ``mode`` selects the diffrax adjoint: ``ForwardMode`` for ``jax.jacfwd``, ``RecursiveCheckpointAdjoint`` for
     ``jax.jacrev``/``jax.grad``. ``t_start`` defaults to T0 of the given point and is then held fixed.
+    ``single_mass`` (default): the map is used at the mass of ``params`` only, and an expensive rate model is
+    tabulated once here; ``False`` (maps over several masses) builds the table inside every evaluation instead.
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"mode must be 'forward' or 'reverse', got {mode!r}")
     t_start, t_end, thermo, susceptibility = validate_setup(params, rates, t_start, t_end, thermo, susceptibility)
-    # Derivatives are validated against finite differences with the Kvaerno5 reference (the Magnus path's derivatives
-    # are exercised by tests/test_magnus.py and benchmarks/bench_magnus.py).
-    base = SolverOptions.kvaerno5() if solver_options is None else solver_options
+    # Default: Magnus4 through 800 nodes that include T_sph and T_end (no dense output; ~1e-5 of the tight implicit
+    # reference at the Fig.-18 point). SolverOptions.kvaerno5() gives the implicit path (its tests run in the slow step).
+    base = DERIVATIVE_SOLVER if solver_options is None else solver_options
+    if single_mass and base.tabulate_rates and rates.expensive:
+        # Tabulated once, outside the trace, at this point's mass: derivatives in M flow through the table's
+        # ∂/∂M slopes (exact at M itself; lta_jax.rates.interpolated). A map used at a different mass must be rebuilt.
+        rates = cached_table(rates, float(params.mass), t_end, t_start)
     adjoint = diffrax.ForwardMode() if mode == "forward" else diffrax.RecursiveCheckpointAdjoint()
     solver_options = eqx.tree_at(lambda o: o.adjoint, base, adjoint)
     return ObservableMap(params, rates, thermo, susceptibility, KineticOptions() if options is None else options,

@@ -112,6 +112,10 @@ def report(data: dict, out: pathlib.Path) -> None:
                                  big: f"random scan, ×{settings['scan_multiplier']:g} budget"}[label] if i == 0
                           else None)
     ax.set_xlabel("M [GeV]")
+    masses = sorted({r["M"] for r in data["runs"].values()})
+    ax.set_xticks(masses, [f"{m:g}" for m in masses])
+    ax.set_xticks([], minor=True)
+    ax.set_xlim(min(masses) / 1.3, max(masses) * 1.3)
     ax.set_ylabel("best feasible |Y_L(10 GeV)|")
     ax.set_title(f"NH, BAU within 10 %, {settings['budget']:g} solve-equivalents, seeds {settings['seeds']}",
                  fontsize=10)

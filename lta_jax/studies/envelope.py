@@ -45,6 +45,7 @@ def run_envelope(rates: RateModel, out_dir, *, masses, objective: str = "lta", h
     settings = dict(objective=objective, hierarchy=hierarchy, budget_per_mass=budget_per_mass, seed=seed, T_end=t_end,
                     steps=steps, candidates=candidates, rates=rates.description, bau_target=c.Y_B_OBSERVED)
     points = []
+    with_bau: dict[float, dict] = {}
     for bau in constraints:
         done: dict[float, dict] = {}
         for m in masses:
@@ -61,6 +62,10 @@ def run_envelope(rates: RateModel, out_dir, *, masses, objective: str = "lta", h
                 continue
             warm = [done[n]["best"] for n in masses[max(0, i - 1): i + 2] if n in done and
                     done[n]["best"].get("status") == "success"]
+            if not bau and m in with_bau and with_bau[m]["best"].get("status") == "success":
+                # A point of the constrained curve is admissible without the constraint: the unconstrained
+                # maximum is never reported below the constrained one.
+                warm.append(with_bau[m]["best"])
             t0 = time.perf_counter()
             result = optimise(rates, objective=objective, mass=m, hierarchy=hierarchy, bau=bau,
                               budget=budget_per_mass, seed=seed, t_end=t_end, steps=steps, candidates=candidates,
@@ -75,6 +80,8 @@ def run_envelope(rates: RateModel, out_dir, *, masses, objective: str = "lta", h
                 log(f"M = {m:g} GeV, {'BAU' if bau else 'no BAU'}: {objective} = {result.best.get('objective')} "
                     f"({data['seconds']:.0f} s)")
         points += [done[m] for m in masses]
+        if bau:
+            with_bau = done
     envelope = {"settings": settings, "points": points}
     write_json_atomic(out_dir / "envelope.json", envelope)
     return envelope
@@ -96,14 +103,18 @@ def plot_envelope(envelope: dict, path) -> None:
             ax.loglog([p["M"] for p in rows], [p["best"]["objective"] for p in rows], style,
                       label="with BAU (Y_B within 10 %)" if bau else "without BAU constraint")
         missing = [p["M"] for p in envelope["points"] if p["bau"] == bau and p not in rows]
-        for m in missing:
-            ax.axvline(m, color="C3", lw=0.6, ls=":")
+        for k, m in enumerate(missing):  # never drawn as a value: marked where nothing admissible was found
+            ax.axvline(m, color="C0" if bau else "C1", lw=0.8, ls=":",
+                       label=("no feasible point found (BAU)" if bau else "no successful solve") if k == 0 else None)
     if settings["objective"] == "lta":
         ax.axhline(REQUIRED_LTA, color="k", lw=1, ls=":", label="required for DM (5.1), before dilution")
         ax.set_ylabel(f"max |Y_L(T = {settings['T_end']:g} GeV)|")
     else:
         ax.set_ylabel("max |Y_Δe| (T ≤ T_sph)")
     ax.set_xlabel("M [GeV]")
+    masses = sorted({p["M"] for p in envelope["points"]})
+    ax.set_xticks(masses, [f"{m:g}" for m in masses])
+    ax.set_xticks([], minor=True)
     ax.set_title(f"{settings['hierarchy']} envelope, {settings['budget_per_mass']:g} solve-equivalents per mass",
                  fontsize=10)
     ax.grid(True, which="major", alpha=0.3)

@@ -130,6 +130,12 @@ def _enable_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+# Options shared by the optimiser commands (optimise, envelope).
+CANDIDATES_OPTION = typer.Option(8, "--candidates", help="candidates refined together")
+GRID_STEPS_OPTION = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)")
+LTA_T_END_OPTION = typer.Option(10.0, "--T-end", help="temperature where the LTA is evaluated [GeV]")
+
+
 @app.command()
 def optimise(
     objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|) or max-ye (max |Y_Δe|, T ≤ T_sph)"),
@@ -141,10 +147,10 @@ def optimise(
     bau_target: float = typer.Option(8.7e-11, "--bau-target", help="required Y_B"),
     bau_tolerance: float = typer.Option(0.1, "--bau-tolerance", help="relative band around the target"),
     budget: float = typer.Option(1000, "--budget", help="solve-equivalents (a value + gradient counts its measured cost)"),
-    candidates: int = typer.Option(8, "--candidates", help="candidates refined together"),
-    grid_steps: int = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)"),
+    candidates: int = CANDIDATES_OPTION,
+    grid_steps: int = GRID_STEPS_OPTION,
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
-    T_end: float = typer.Option(10.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
+    T_end: float = LTA_T_END_OPTION,
     seed: int = typer.Option(0, "--seed"),
     cp_symmetry: bool = typer.Option(True, "--cp-symmetry/--no-cp-symmetry",
                                      help="fold Y_B = −target onto +target by CP conjugation (exact; default on)"),
@@ -199,10 +205,10 @@ def envelope(
     bau: Optional[bool] = typer.Option(None, "--bau/--no-bau", help="only with / only without the BAU constraint "
                                        "(default: both curves)"),
     budget_per_mass: float = typer.Option(1000, "--budget-per-mass", help="solve-equivalents per mass and curve"),
-    candidates: int = typer.Option(8, "--candidates", help="candidates refined together"),
-    grid_steps: int = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)"),
+    candidates: int = CANDIDATES_OPTION,
+    grid_steps: int = GRID_STEPS_OPTION,
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
-    T_end: float = typer.Option(10.0, "--T-end", help="temperature where the LTA is evaluated [GeV]"),
+    T_end: float = LTA_T_END_OPTION,
     seed: int = typer.Option(0, "--seed"),
     out: pathlib.Path = typer.Option(..., "--out", help="output directory (an existing one is resumed)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars on stderr"),

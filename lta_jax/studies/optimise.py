@@ -90,7 +90,7 @@ class _Space(eqx.Module):
 
     lo: tuple = eqx.field(static=True)
     width: tuple = eqx.field(static=True)
-    mass: float = eqx.field(static=True)
+    mass: jax.Array  # traced, not static: one compilation serves every mass of an envelope
     mass_bounds: tuple | None = eqx.field(static=True)
 
     @staticmethod
@@ -102,7 +102,7 @@ class _Space(eqx.Module):
         width = np.array([box[k][1] - box[k][0] for k in names], dtype=float)
         if np.any(width <= 0):
             raise ValueError(f"every box interval must have positive width: {box}")
-        return _Space(tuple(map(float, lo)), tuple(map(float, width)), float(mass),
+        return _Space(tuple(map(float, lo)), tuple(map(float, width)), jnp.asarray(float(mass)),
                       None if mass_bounds is None else tuple(map(float, mass_bounds)))
 
     @property
@@ -112,7 +112,7 @@ class _Space(eqx.Module):
     def theta(self, v):
         u = jnp.asarray(self.lo) + jnp.asarray(self.width) * v[:5]
         if self.mass_bounds is None:
-            mass = jnp.full((), self.mass)
+            mass = self.mass
         else:
             a, b = (math.log(m) for m in self.mass_bounds)
             mass = jnp.exp(a + (b - a) * v[5])

@@ -32,7 +32,10 @@ def test_batch_equals_single_solves(threaded):
                     "Y_Dtau_end": s["Y_Delta_end"][2], "Delta_N_end": s["Delta_N_end"],
                     "max_abs_Y_e": s["max_abs_Y_e"], "Y_e_at_max": s["Y_e_at_max"], "T_max_Y_e": s["T_max_Y_e"]}
         for key, value in expected.items():
-            assert threaded.observables[key][i] == pytest.approx(value, rel=1e-6, abs=1e-25), key
+            # Batch and single solve are separately compiled programs (round-off differs at 1e-16; the adaptive
+            # solves then agree to ~1e-8). The stiff sphaleron equation amplifies that: measured 2.7e-6.
+            rel = 1e-5 if key == "Y_B_sphaleron" else 1e-6
+            assert threaded.observables[key][i] == pytest.approx(value, rel=rel, abs=1e-25), key
         assert threaded.steps[i] == s["steps"]
     # the three points are different physics, not copies of one row
     assert len(set(np.round(threaded.observables["Y_B"] / 1e-14))) == 3

@@ -101,6 +101,7 @@ def test_decays_enter_gamma_N_with_time_dilation():
     assert abs(diff[3]) > 0
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores with two workers, 2026-12-01): the bounded slow step
 def test_solve_below_five_gev_with_computed_rates():
     """The computed rates + vacuum decays run the equations to T = 1 GeV (M = 3 GeV, large mixing); above T ~ M the
     decays change nothing (T_end = 5 GeV: on/off agree to 1e-6)."""

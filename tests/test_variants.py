@@ -56,6 +56,7 @@ def test_v15_h_plus_off(setup):
     assert abs(off["Y_L_end"] / on["Y_L_end"]) > 1e3
 
 
+@pytest.mark.slow  # long physics run (≥ 25 s on 2 cores with two workers, 2026-12-01): the bounded slow step
 def test_source_term_increases_lta(setup):
     """S_eq = dY_eq/dz changes Y_L(10 GeV) of the Fig.-19 point by ≈×3 (docs/physics.md V10 note); off by default."""
     params = ModelParameters(**FIG19)

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from lta_jax.cache import enable_compilation_cache
 from lta_jax.studies.output import to_json, write_json_atomic
 
 app = typer.Typer(add_completion=False, help="Differentiable kinetic equations of low-scale leptogenesis (νMSM).")
@@ -88,13 +89,19 @@ def solve(
     if no_input and "plot" not in settings:
         settings["plot"] = "lta_solve.png"
 
-    from lta_jax.cli import settings as api  # heavy imports after argument parsing
+    from lta_jax.cli.checks import check_settings
+
+    try:  # plain-Python checks first: bad input exits 2 before JAX is even imported
+        check_settings(settings)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    from lta_jax.cli import settings as api  # heavy imports after the checks
 
     try:
         run = api.prepare_run(settings)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
-    _enable_compilation_cache()
+    enable_compilation_cache()
     typer.echo(f"rates: {run.rates.description}", err=True)
     t0 = time.perf_counter()
     result = api.execute_run(run)
@@ -109,25 +116,6 @@ def solve(
     if result["status"] != "success":
         typer.echo(f"error: the solve failed ({result['status']}); no observables reported", err=True)
         raise typer.Exit(code=1)
-
-
-def _enable_compilation_cache() -> None:
-    """JAX's persistent compilation cache, so a repeated command does not recompile: ``$LTA_JAX_CACHE_DIR``, default
-    ``~/.cache/lta-jax/jax``; ``LTA_JAX_CACHE_DIR=off`` disables it."""
-    import os
-
-    where = os.environ.get("LTA_JAX_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "lta-jax" / "jax"))
-    if where.lower() in ("off", "none", "0", ""):
-        return
-    import jax
-
-    try:
-        pathlib.Path(where).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return
-    jax.config.update("jax_compilation_cache_dir", where)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 # Options shared by the optimiser commands (optimise, envelope).
@@ -174,6 +162,7 @@ def optimise(
         if candidates < 1:
             raise ValueError("--candidates must be ≥ 1")
         from lta_jax.cli.settings import rate_model_from_spec
+        enable_compilation_cache()
         rate_model = rate_model_from_spec(rates)
         for m in (mass_range if free_M else (M,)):
             rate_model.check_range(T_end, 1e3, m)
@@ -229,6 +218,7 @@ def envelope(
         if not (math.isfinite(budget_per_mass) and budget_per_mass > 0):
             raise ValueError(f"--budget-per-mass must be positive, got {budget_per_mass!r}")
         from lta_jax.cli.settings import rate_model_from_spec
+        enable_compilation_cache()
         rate_model = rate_model_from_spec(rates)
         constraints = (True, False) if bau is None else (bau,)
         result = env.run_envelope(rate_model, out, masses=mass_list, objective=objective,
@@ -266,6 +256,7 @@ def scan(
         parse_card(card_dict)
     except Exception as err:  # TOML syntax or card content: exit 2 before any compilation
         _fail(f"bad scan card {card}: {err}")
+    enable_compilation_cache()
     try:
         report = run_scan(card_dict, out, progress=progress, max_chunks=max_chunks)
     except (ValueError, FileNotFoundError) as err:
@@ -299,6 +290,7 @@ def rates(
             raise ValueError(f"need 0 < T_low < T_high, got {T_low!r}, {T_high!r}")
         if rows < 2:
             raise ValueError("need at least 2 rows")
+        enable_compilation_cache()
         model = rate_model_from_spec(rates_spec)
         model.check_range(T_low, T_high, M)
         other = TabulatedRates.from_file(compare) if compare else None

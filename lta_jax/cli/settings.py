@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from lta_jax.kinetics.averaged import KineticOptions
 from lta_jax.solver.observables import summary
-from lta_jax.model.parameters import ModelParameters, parse_angle, validate_parameters
+from lta_jax.cli.checks import check_settings
+from lta_jax.model.parameters import ModelParameters, validate_parameters
 from lta_jax.rates.provisional import ProvisionalRates
 from lta_jax.rates.base import RateModel, RateVariant, TabulatedRates
-from lta_jax.solver.integrate import (SOLVERS, Solution, SolverOptions, check_temperatures,
-                                     default_start_temperature, solve)
+from lta_jax.solver.integrate import SOLVERS, Solution, SolverOptions, solve
 from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility, susceptibility_from_table
 from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics, thermodynamics_from_table
 
@@ -32,14 +31,6 @@ class Run:
     solution: Solution | None = None
 
 
-def _number(settings, key) -> float:
-    value = settings[key]
-    try:
-        return float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{key} must be a number, got {value!r}") from err
-
-
 def rate_model_from_spec(spec) -> RateModel:
     """"computed" (or empty; the default) → :class:`ComputedRates` with the paper's symmetric-phase normalisation;
     "computed-ulysses" → the same with ULYSSES' constants; "provisional" → :class:`ProvisionalRates`; else a table
@@ -55,48 +46,15 @@ def rate_model_from_spec(spec) -> RateModel:
     return TabulatedRates.from_file(spec)
 
 
-COMPUTED_SPECS = (None, "", "computed", "computed-paper", "computed-ulysses")
-
-
-def precheck_rate_spec(spec, t_low: float, t_high: float, mass: float) -> None:
-    """Every check on a rate specification that needs no built model (the computed model's range, a table's
-    existence), so bad input fails within seconds, before the self-energy tabulation compiles anything."""
-    if spec in COMPUTED_SPECS:
-        from lta_jax.rates.computed import check_computed_range
-        check_computed_range(t_low, t_high, mass)
-    elif spec != "provisional" and not Path(str(spec)).is_file():
-        raise FileNotFoundError(f"rate table not found: {spec} (or use --rates computed|computed-ulysses|provisional)")
-
-
-def _positive_int(settings, key, default) -> int:
-    value = settings.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-        raise ValueError(f"{key} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def prepare_run(settings: dict) -> Run:
     """Validate everything, then build the model objects: every check that needs no solve runs before any rate
     model is built or anything is compiled (bad input fails within seconds)."""
-    hierarchy = str(settings.get("hierarchy", "NH")).upper()
-    params = ModelParameters(
-        _number(settings, "M"), _number(settings, "delta_M"), _number(settings, "im_omega"),
-        parse_angle(settings["re_omega"]), parse_angle(settings["delta"]), parse_angle(settings["eta"]),
-        hierarchy=hierarchy,
-    )
+    checked = check_settings(settings)
+    params = ModelParameters(**checked.values, hierarchy=checked.hierarchy)
     validate_parameters(params)
-    t_start = _number(settings, "T_start") if settings.get("T_start") is not None else default_start_temperature(params)
-    t_end = _number(settings, "T_end") if settings.get("T_end") is not None else 5.0
-    check_temperatures(t_start, t_end)
-    scale = _number(settings, "rate_scale") if settings.get("rate_scale") is not None else 1.0
-    if not (scale > 0 and math.isfinite(scale)):
-        raise ValueError(f"rate scale must be positive and finite, got {scale!r}")
-    max_steps = _positive_int(settings, "max_steps", SolverOptions().max_steps)
-    solver = str(settings.get("solver", "magnus")).lower()
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {solver!r}")
+    t_start, t_end, scale, max_steps, solver = (checked.t_start, checked.t_end, checked.rate_scale, checked.max_steps,
+                                                checked.solver)
     rates_spec = settings.get("rates")
-    precheck_rate_spec(rates_spec, t_end, t_start, float(params.mass))
     # User tables are plain NumPy reads (fast): load and range-check them before the in-house models are built.
     thermo = thermodynamics_from_table(settings["thermo"]) if settings.get("thermo") else None
     susc = susceptibility_from_table(settings["susceptibility"]) if settings.get("susceptibility") else None

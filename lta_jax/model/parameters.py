@@ -19,9 +19,9 @@ import numpy as np
 from jaxtyping import Array, Complex, Float
 
 from lta_jax.model.constants import EV, V0
+from lta_jax.model.validity import HIERARCHIES, check_parameter_values, parse_angle  # noqa: F401  (re-exported)
 
 Hierarchy = Literal["NH", "IH"]
-HIERARCHIES = ("NH", "IH")
 
 
 class NeutrinoData(eqx.Module):
@@ -143,15 +143,8 @@ def validate_parameters(params: ModelParameters) -> None:
         if value.shape != ():
             raise ValueError(f"{name} must be a scalar for a single solve (got shape {value.shape}); "
                              "use lta_jax.solve_batch for arrays")
-        if not np.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {float(value)!r}")
         values[name] = float(value)
-    if values["mass"] <= 0:
-        raise ValueError(f"HNL mass M must be positive, got {values['mass']!r} GeV")
-    if values["delta_mass"] <= 0:
-        raise ValueError(f"mass splitting ΔM must be positive, got {values['delta_mass']!r} GeV")
-    if values["delta_mass"] >= values["mass"]:
-        raise ValueError(f"ΔM = {values['delta_mass']} GeV must be smaller than M = {values['mass']} GeV")
+    check_parameter_values(**values)
     if params.v0 <= 0 or not math.isfinite(params.v0):
         raise ValueError(f"v0 must be positive and finite, got {params.v0!r}")
 
@@ -256,34 +249,3 @@ def physical_mass_splitting_vacuum(params: ModelParameters) -> Float[Array, ""]:
     m_h, m_l = heavy_light_masses(params.hierarchy, params.neutrino_data)
     dm = m_h - m_l
     return jnp.sqrt(params.delta_mass**2 + params.delta_mass * dm * jnp.cos(2 * params.re_omega) + dm**2 / 4)
-
-
-def parse_angle(value: str | float) -> float:
-    """Parse an angle in radians; accepts a plain number or a multiple of π such as ``"1.625pi"`` or ``"pi/2"``."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip().lower().replace("π", "pi").replace(" ", "")
-    if "pi" not in text:
-        try:
-            return float(text)
-        except ValueError as err:
-            raise ValueError(f"cannot parse angle {value!r}: expected a number or a multiple of pi") from err
-    head, _, tail = text.partition("pi")
-    head = head.rstrip("*")
-    if head in ("", "+"):
-        factor = 1.0
-    elif head == "-":
-        factor = -1.0
-    else:
-        try:
-            factor = float(head)
-        except ValueError as err:
-            raise ValueError(f"cannot parse angle {value!r}") from err
-    if tail:
-        if not tail.startswith("/"):
-            raise ValueError(f"cannot parse angle {value!r}")
-        try:
-            factor /= float(tail[1:])
-        except ValueError as err:
-            raise ValueError(f"cannot parse angle {value!r}") from err
-    return factor * math.pi

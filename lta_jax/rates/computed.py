@@ -53,14 +53,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lta_jax.cache import cached_arrays
 from lta_jax.model import constants as c
 from lta_jax.plasma.electroweak import higgs_vev
 from lta_jax.rates.base import RateCoefficients, RateModel
-from lta_jax.warnings import warn_user
+from lta_jax.model.validity import COMPUTED_M_RANGE, COMPUTED_T_RANGE, check_computed_range
 
-#: Validity range of the computed model: temperatures [GeV] and masses [GeV].
-COMPUTED_T_RANGE = (1.0, 1e5)
-COMPUTED_M_RANGE = (0.1, 30.0)
 
 class SymmetricPhaseConstants(NamedTuple):
     """Symmetric-phase normalisations: γ̄_ν+/T, γ̄_N+/T, γ̄_ν−·T/M², γ̄_N−·T/M², h̄+/T, and where they come from."""
@@ -417,28 +415,13 @@ class ComputedRates(RateModel):
                 f"crossover width) + direct W/Z/h decays, k/T ≥ {self.y_min:g} (lta_jax.rates.computed)")
 
 
-def check_computed_range(t_low: float, t_high: float, mass: float, t_min: float = COMPUTED_T_RANGE[0],
-                         t_max: float = COMPUTED_T_RANGE[1]) -> None:
-    """Raise ``ValueError`` outside the computed model's range, warn where it is unvalidated. Needs no built model, so
-    the command line calls it before the (seconds-long) self-energy tabulation."""
-    if t_low < t_min or t_high > t_max:
-        raise ValueError(f"the computed rate model is defined for {t_min:g}–{t_max:g} GeV (below 1 GeV quarks are "
-                         f"confined); requested {t_low:g}–{t_high:g} GeV")
-    if not (COMPUTED_M_RANGE[0] <= mass <= COMPUTED_M_RANGE[1]):
-        raise ValueError(f"the computed rate model covers {COMPUTED_M_RANGE[0]:g} ≤ M ≤ {COMPUTED_M_RANGE[1]:g} GeV, "
-                         f"got M = {mass:g} GeV")
-    if t_low < 5.0:
-        warn_user(f"computed rates below 5 GeV (T_end = {t_low:g} GeV): no reference table to validate against; "
-                  "four-fermion width with decoupling species and vacuum HNL decays (docs/physics.md, 'Below 5 GeV': "
-                  "O(1) uncertainty)")
-    if mass > t_low / 3:
-        warn_user(f"computed rates: M = {mass:g} GeV is not ≪ T_end = {t_low:g} GeV; the neutrino self-energy is "
-                  "evaluated at the light cone (z = M/T → 0), which degrades for M ≳ T/3")
-
-
 @functools.lru_cache(maxsize=None)
 def _computed_rates(symmetric: str, y_min: float) -> ComputedRates:
-    ln_t, a, b = self_energy_table(y_min=y_min)
+    # Seconds to compute, a function of the package's own code only: kept in the on-disk cache (lta_jax.cache).
+    table = cached_arrays("self_energy", (y_min,), ("rates/self_energy.py", "rates/computed.py", "plasma",
+                                                    "model/constants.py"),
+                          lambda: dict(zip(("ln_t", "a", "b"), self_energy_table(y_min=y_min))))
+    ln_t, a, b = table["ln_t"], table["a"], table["b"]
     return ComputedRates(interpax.Interpolator1D(ln_t, a, method="cubic2"),
                          interpax.Interpolator1D(ln_t, b, method="cubic2"), SYMMETRIC_CONSTANTS[symmetric], y_min)
 

@@ -30,6 +30,7 @@ from lta_jax.solver.magnus import LinearODETerm, Magnus4, Magnus6, fixed_grid_so
 from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state, kinetic_generator,
                                       kinetic_rhs)
 from lta_jax.model.parameters import ModelParameters, validate_parameters
+from lta_jax.model.validity import check_temperatures, start_temperature  # noqa: F401  (check_temperatures re-exported)
 from lta_jax.rates.base import RateModel
 from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility
 from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics
@@ -154,10 +155,8 @@ class RawSolution(eqx.Module):
 
 
 def default_start_temperature(params: ModelParameters) -> float:
-    """T0 = max(10³ GeV, 10 T_osc(ΔM)), T_osc = (M ΔM M0/3)^{1/3} with M0 ≈ 7.1e17 GeV (docs/physics.md §2.5)."""
-    m0 = 7.1e17
-    t_osc = (float(params.mass) * float(params.delta_mass) * m0 / 3) ** (1 / 3)
-    return max(1e3, 10 * t_osc)
+    """T0 = max(10³ GeV, 10 T_osc(ΔM)) of :func:`lta_jax.model.validity.start_temperature` [GeV]."""
+    return start_temperature(float(params.mass), float(params.delta_mass))
 
 
 def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
@@ -189,7 +188,9 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
         controller = diffrax.PIDController(rtol=solver_options.rtol, atol=solver_options.atol(),
                                            pcoeff=solver_options.pcoeff, icoeff=solver_options.icoeff,
                                            dtmax=solver_options.dtmax)
-        dt0 = None
+        # An explicit first step (the controller grows it ×10 per accepted step): diffrax's automatic choice would
+        # trace and compile the right-hand side twice more for one number.
+        dt0 = (z1 - z0) / 1000 if solver_options.dtmax is None else jnp.minimum((z1 - z0) / 1000, solver_options.dtmax)
     else:
         controller = diffrax.ConstantStepSize()
         dt0 = (z1 - z0) / solver_options.fixed_steps
@@ -299,14 +300,6 @@ class SolveError(RuntimeError):
     def __init__(self, status: str, detail: str = ""):
         super().__init__(f"kinetic solve failed: diffrax result '{status}'{': ' + detail if detail else ''}")
         self.status = status
-
-
-def check_temperatures(t_start: float, t_end: float) -> None:
-    for name, value in (("T_start", t_start), ("T_end", t_end)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite temperature in GeV, got {value!r}")
-    if t_end >= t_start:
-        raise ValueError(f"T_end = {t_end:g} GeV must be below T_start = {t_start:g} GeV (the universe cools)")
 
 
 def validate_setup(params: ModelParameters, rates: RateModel, t_start, t_end, thermo=None, susceptibility=None):

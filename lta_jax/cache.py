@@ -1,0 +1,76 @@
+"""The package's on-disk cache: ``$LTA_JAX_CACHE_DIR`` (default ``~/.cache/lta-jax``; ``off`` disables it).
+
+Two things live there, both safe to delete at any time:
+
+* ``jax/`` — JAX's persistent compilation cache, switched on by the command line (:func:`enable_compilation_cache`), so
+  a repeated command does not recompile;
+* ``tables/`` — tables that cost seconds to compute and depend only on the package's own code (the one-loop neutrino
+  self-energy of the computed rate model): :func:`cached_arrays` keys them by their arguments and by a hash of the
+  source files they are computed from, so an edited model never reads a stale table. Files are written atomically
+  (temporary file + rename), so concurrent processes (test workers, cluster workers) at worst compute a table twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
+from typing import Callable
+
+import numpy as np
+
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+
+
+def cache_root() -> pathlib.Path | None:
+    """The cache directory, or None when ``LTA_JAX_CACHE_DIR`` is ``off``/``none``/``0``/empty or it cannot be made."""
+    where = os.environ.get("LTA_JAX_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "lta-jax"))
+    if where.strip().lower() in ("off", "none", "0", ""):
+        return None
+    path = pathlib.Path(where)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+def enable_compilation_cache() -> None:
+    """JAX's persistent compilation cache in ``<cache>/jax`` (compilations of ≥ 0.5 s are stored)."""
+    root = cache_root()
+    if root is None:
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(root / "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def cached_arrays(name: str, key: tuple, sources: tuple[str, ...], compute: Callable[[], dict]) -> dict:
+    """``compute()`` (a dict of NumPy arrays), read from ``<cache>/tables`` when an entry with the same ``name``,
+    ``key`` and source files (paths relative to the package, or folders) exists; computed and stored otherwise."""
+    root = cache_root()
+    if root is None:
+        return compute()
+    digest = hashlib.sha256(repr((name, key, np.__version__)).encode())
+    for source in sources:
+        path = _PACKAGE_DIR / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
+    target = root / "tables" / f"{name}-{digest.hexdigest()[:20]}.npz"
+    if target.is_file():
+        try:
+            with np.load(target) as data:
+                return {k: data[k] for k in data.files}
+        except (OSError, ValueError):
+            pass  # unreadable (e.g. truncated by a full disk): recompute and overwrite
+    arrays = compute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a read-only or full cache only costs time
+    return arrays

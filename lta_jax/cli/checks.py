@@ -1,0 +1,82 @@
+"""Checks of command-line settings that need neither JAX nor a rate model (plain Python), run before anything heavy is
+imported: a wrong number, temperature order, solver name, step limit or rate specification exits 2 within about a
+second of starting the command. ``settings.prepare_run`` runs the same checks, then builds the models."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from lta_jax.model.validity import (HIERARCHIES, check_computed_range, check_parameter_values, check_temperatures, parse_angle,
+                                    start_temperature)
+
+#: Integrators of ``lta-jax solve --solver`` (lta_jax.solver.integrate.SOLVERS builds their options).
+SOLVER_NAMES = ("kvaerno5", "magnus")
+#: Rate specifications that select the package's own computed model.
+COMPUTED_SPECS = (None, "", "computed", "computed-paper", "computed-ulysses")
+DEFAULT_MAX_STEPS = 100_000
+
+
+@dataclass(frozen=True)
+class CheckedSettings:
+    """The parsed numbers of a settings dictionary (angles in radians, temperatures in GeV)."""
+
+    values: dict
+    hierarchy: str
+    t_start: float
+    t_end: float
+    rate_scale: float
+    max_steps: int
+    solver: str
+
+
+def number(settings: dict, key: str) -> float:
+    value = settings[key]
+    try:
+        return float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{key} must be a number, got {value!r}") from err
+
+
+def positive_int(settings: dict, key: str, default: int) -> int:
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def precheck_rate_spec(spec, t_low: float, t_high: float, mass: float) -> None:
+    """Every check on a rate specification that needs no built model (the computed model's range, a table's
+    existence), so bad input fails before the (seconds-long) self-energy tabulation compiles anything."""
+    if spec in COMPUTED_SPECS:
+        check_computed_range(t_low, t_high, mass)
+    elif spec != "provisional" and not Path(str(spec)).is_file():
+        raise FileNotFoundError(f"rate table not found: {spec} (or use --rates computed|computed-ulysses|provisional)")
+
+
+def check_settings(settings: dict) -> CheckedSettings:
+    """Parse and check every setting that needs no model: raises ``ValueError``/``FileNotFoundError``."""
+    hierarchy = str(settings.get("hierarchy", "NH")).upper()
+    if hierarchy not in HIERARCHIES:
+        raise ValueError(f"hierarchy must be one of {HIERARCHIES}, got {settings.get('hierarchy')!r}")
+    values = dict(mass=number(settings, "M"), delta_mass=number(settings, "delta_M"),
+                  im_omega=number(settings, "im_omega"), re_omega=parse_angle(settings["re_omega"]),
+                  delta=parse_angle(settings["delta"]), eta=parse_angle(settings["eta"]))
+    check_parameter_values(**values)
+    t_start = (number(settings, "T_start") if settings.get("T_start") is not None
+               else start_temperature(values["mass"], values["delta_mass"]))
+    t_end = number(settings, "T_end") if settings.get("T_end") is not None else 5.0
+    check_temperatures(t_start, t_end)
+    scale = number(settings, "rate_scale") if settings.get("rate_scale") is not None else 1.0
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"rate scale must be positive and finite, got {scale!r}")
+    max_steps = positive_int(settings, "max_steps", DEFAULT_MAX_STEPS)
+    solver = str(settings.get("solver", "magnus")).lower()
+    if solver not in SOLVER_NAMES:
+        raise ValueError(f"solver must be one of {list(SOLVER_NAMES)}, got {solver!r}")
+    precheck_rate_spec(settings.get("rates"), t_end, t_start, values["mass"])
+    for key in ("thermo", "susceptibility"):
+        if settings.get(key) and not Path(str(settings[key])).is_file():
+            raise FileNotFoundError(f"{key} table not found: {settings[key]}")
+    return CheckedSettings(values, hierarchy, t_start, t_end, scale, max_steps, solver)

@@ -41,7 +41,7 @@ def timed(fn, repeats=5):
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
-    return out, first, statistics.median(times)
+    return out, first, (statistics.median(times) if times else first)
 
 
 def solve_case(rates, t_end, options, repeats):

@@ -157,6 +157,10 @@ def make_observable_map(
     # Default: Magnus4 through 800 nodes that include T_sph and T_end (no dense output; ~1e-5 of the tight implicit
     # reference at the Fig.-18 point). SolverOptions.kvaerno5() gives the implicit path (its tests run in the slow step).
     base = DERIVATIVE_SOLVER if solver_options is None else solver_options
+    if mode == "reverse" and isinstance(base.solver, Magnus4):
+        raise ValueError("reverse mode needs solver_options=SolverOptions.kvaerno5(): the Magnus integrators' matrix "
+                         "exponential is forward-mode differentiable only (its squaring loop has a traced length); "
+                         "forward mode is also the cheaper choice for six parameters")
     if single_mass and base.tabulate_rates and rates.expensive:
         # Tabulated once, outside the trace, at this point's mass: derivatives in M flow through the table's
         # ∂/∂M slopes (exact at M itself; lta_jax.rates.interpolated). A map used at a different mass must be rebuilt.

@@ -26,7 +26,7 @@ from jaxtyping import Array, Float
 
 from lta_jax.model import constants as c
 from lta_jax.rates.interpolated import InterpolatedRates, tabulate
-from lta_jax.solver.magnus import LinearODETerm, Magnus4, Magnus6, fixed_grid_solve
+from lta_jax.solver.magnus import LinearODETerm, Magnus4, fixed_grid_solve
 from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state, kinetic_generator,
                                       kinetic_rhs)
 from lta_jax.model.parameters import ModelParameters, validate_parameters
@@ -203,7 +203,7 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
         return RawSolution(z=z_main, states=ys[:n], z_sph=z_sph, state_sph=ys[n], z_window=z_window,
                            states_window=ys[n + 1:], result=result, num_steps=steps, num_accepted_steps=steps,
                            num_rejected_steps=jnp.asarray(0))
-    if isinstance(solver_options.solver, (Magnus4, Magnus6)):
+    if isinstance(solver_options.solver, Magnus4):
         # Exponential integrators need A(z) at every stage: assemble it from a per-point basis (exact) instead of
         # differentiating the right-hand side there.
         term = LinearODETerm(lambda z, x, a: kinetic_rhs(z, x, a[0]), lambda z, a: kinetic_generator(z, a[0], a[1]))

@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from lta_jax.model.validity import (HIERARCHIES, check_computed_range, check_parameter_values, check_temperatures, parse_angle,
-                                    start_temperature)
+from lta_jax.model.validity import (check_computed_range, check_hierarchy, check_parameter_values, check_temperatures,
+                                    parse_angle, start_temperature)
 
 #: Integrators of ``lta-jax solve --solver`` (lta_jax.solver.integrate.SOLVERS builds their options).
 SOLVER_NAMES = ("kvaerno5", "magnus")
@@ -58,8 +58,7 @@ def precheck_rate_spec(spec, t_low: float, t_high: float, mass: float) -> None:
 def check_settings(settings: dict) -> CheckedSettings:
     """Parse and check every setting that needs no model: raises ``ValueError``/``FileNotFoundError``."""
     hierarchy = str(settings.get("hierarchy", "NH")).upper()
-    if hierarchy not in HIERARCHIES:
-        raise ValueError(f"hierarchy must be one of {HIERARCHIES}, got {settings.get('hierarchy')!r}")
+    check_hierarchy(hierarchy)
     values = dict(mass=number(settings, "M"), delta_mass=number(settings, "delta_M"),
                   im_omega=number(settings, "im_omega"), re_omega=parse_angle(settings["re_omega"]),
                   delta=parse_angle(settings["delta"]), eta=parse_angle(settings["eta"]))

@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import Array, Complex, Float
 
 from lta_jax.model.constants import EV, V0
-from lta_jax.model.validity import HIERARCHIES, check_parameter_values, parse_angle  # noqa: F401  (re-exported)
+from lta_jax.model.validity import HIERARCHIES, check_hierarchy, check_parameter_values, parse_angle  # noqa: F401  (re-exported)
 
 Hierarchy = Literal["NH", "IH"]
 
@@ -43,11 +43,6 @@ class NeutrinoData(eqx.Module):
         if hierarchy == "NH":
             return NeutrinoData(33.62, 8.54, 47.2, 7.40e-5, 2.494e-3)
         return NeutrinoData(33.62, 8.58, 48.1, 7.40e-5, -2.465e-3)
-
-
-def check_hierarchy(hierarchy: str) -> None:
-    if hierarchy not in HIERARCHIES:
-        raise ValueError(f"unknown hierarchy {hierarchy!r}: expected one of {HIERARCHIES}")
 
 
 def light_masses(hierarchy: str, data: NeutrinoData) -> np.ndarray:

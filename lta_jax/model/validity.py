@@ -54,6 +54,11 @@ def parse_angle(value: str | float) -> float:
     return factor * math.pi
 
 
+def check_hierarchy(hierarchy: str) -> None:
+    if hierarchy not in HIERARCHIES:
+        raise ValueError(f"unknown hierarchy {hierarchy!r}: expected one of {HIERARCHIES}")
+
+
 def check_parameter_values(mass: float, delta_mass: float, im_omega: float, re_omega: float, delta: float,
                            eta: float) -> None:
     """Reject non-finite values, M ≤ 0, ΔM ≤ 0 and ΔM ≥ M (the ordering M2 = M − ΔM > 0 needs ΔM < M)."""

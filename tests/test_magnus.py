@@ -149,7 +149,7 @@ def test_fixed_grid_agrees_with_adaptive_to_1_gev(computed_rates):
 
 
 def test_expm_against_scipy_vmapped_and_differentiated():
-    """The integrator's Padé-13 exponential (squaring loop of traced length) against SciPy for norms 1e-3 … 1e4
+    """The integrator's Taylor-18 exponential (squaring loop of traced length) against SciPy for norms 1e-3 … 1e4
     (0 … 11 squarings), identical under vmap (where the loop runs max(s) times), its forward derivative against
     jax.scipy's, and NaN when more than MAX_SQUARINGS squarings would be needed."""
     import scipy.linalg
@@ -175,6 +175,17 @@ def test_expm_against_scipy_vmapped_and_differentiated():
         assert np.max(np.abs(ours - theirs)) <= 1e-9 * np.max(np.abs(theirs))
     assert np.isnan(np.asarray(expm(jnp.eye(3) * 5.4 * 2.0 ** (MAX_SQUARINGS + 2)))).all()
     assert np.isnan(np.asarray(expm(jnp.full((3, 3), np.inf)))).all()
+
+
+def test_expm_calls_no_linear_algebra_library():
+    """Regression guard: a batched LAPACK solve inside the vmapped exponential deadlocked XLA's CPU thread pool
+    (docs/numerics.md); the exponential must stay matrix products only, also under vmap and jvp."""
+    from lta_jax.solver.magnus import expm
+
+    mats = jnp.zeros((4, 12, 12))
+    text = str(jax.make_jaxpr(jax.vmap(lambda m: jax.jvp(expm, (m,), (m,))))(mats))
+    for primitive in ("lu", "triangular_solve", "cholesky", "custom_linear_solve", "eig"):
+        assert f" {primitive}[" not in text and f" {primitive} " not in text, primitive
 
 
 def test_reverse_mode_through_magnus_is_refused_clearly():

@@ -93,12 +93,12 @@ def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
     hi, lo = SPHALERON_WINDOW
     sph_in = (t_end <= c.T_SPHALERON) & (t_start >= c.T_SPHALERON)
     window_in = (t_end <= lo) & (t_start >= hi)
-    y_b_sph, sph_result = baryon_asymmetry_sphaleron(system, raw.z_window, raw.states_window)
+    y_b_sph = baryon_asymmetry_sphaleron(system, raw.z_window, raw.states_window)
     l_plus, l_minus = conserved_combinations(y_end)
     nan = jnp.nan
     values = {
         "Y_B": jnp.where(sph_in, baryon_asymmetry_simple(raw.state_sph), nan),
-        "Y_B_sphaleron": jnp.where(window_in & (sph_result == diffrax.RESULTS.successful), y_b_sph, nan),
+        "Y_B_sphaleron": jnp.where(window_in, y_b_sph, nan),
         "Y_L_sph": jnp.where(sph_in, jnp.sum(raw.state_sph[0:3]), nan),
         "Y_L_end": jnp.sum(y_end[0:3]),
         "Y_De_end": y_end[0], "Y_Dmu_end": y_end[1], "Y_Dtau_end": y_end[2],

@@ -101,6 +101,8 @@ def main():
               "re_omega": rng.uniform(0, 2 * np.pi, n), "delta": rng.uniform(0, 2 * np.pi, n),
               "eta": rng.uniform(0, 2 * np.pi, n)}
     for label, options, strategy in (("magnus fixed 800, vmap", SolverOptions.fixed_grid(800, n_save=200), "vmap"),
+                                     ("magnus fixed 400, vmap", SolverOptions.fixed_grid(400, n_save=200), "vmap"),
+                                     ("magnus fixed 400, threads", SolverOptions.fixed_grid(400, n_save=200), "threads"),
                                      ("magnus adaptive, threads", SolverOptions(n_save=200), "threads")):
         res, first, warm = timed(lambda: solve_batch(points, rates, t_end=10.0, solver_options=options,
                                                      strategy=strategy), repeats=3)

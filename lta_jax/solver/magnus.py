@@ -180,8 +180,10 @@ class Magnus4(diffrax.AbstractSolver):
     second-order exponential midpoint rule is the commutator term itself, large wherever the HNLs oscillate fast, and
     it drove the controller to ~50× more steps than the fourth-order method needs (measured); sixth-order Magnus
     with an embedded fourth-order estimate (tried, removed) is unstable at the phases per step involved (its
-    nested commutators grow like (hω)²). With ``error_estimate=False`` (fixed grids: ``diffrax.ConstantStepSize``)
-    a step costs two Jacobian evaluations and one 12 × 12 exponential; with it, six and three.
+    nested commutators grow like (hω)²). With ``error_estimate=False`` (``diffrax.ConstantStepSize``) a step costs
+    two Jacobian evaluations and one 12 × 12 exponential; with it, six and three. The package's own fixed and node
+    grids (``SolverOptions.fixed_grid``) do not step through this class: they use :func:`fixed_grid_solve` and
+    :func:`node_states` with the commutator-free step (:func:`step_propagator`), which stays stable on coarse grids.
     The state must be a 1-D array.
     """
 

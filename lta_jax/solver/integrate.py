@@ -81,8 +81,10 @@ class SolverOptions(eqx.Module):
         atol_asymmetry: absolute tolerance of Y_Δα (physical asymmetries are ≳ 1e-12).
         atol_hnl_asymmetry: absolute tolerance of the Y− components (up to ~1e-4; they oscillate through zero, and a
             tolerance far below their scale made the Magnus controller take 5× more steps for the same Y_Δα).
-        dtmax: largest step in z (Magnus default 0.01: the dense output between steps, which gives the saved
-            trajectory, T_sph and max |Y_e|, is third order inside a step; None for no limit).
+        dtmax: largest step in z (Magnus default 0.003; None for no limit). The step-doubling estimate trusts steps
+            that are too long where the HNLs oscillate fast: with 0.01, Y_Δα(5 GeV) was up to 1.8e-3 off Kvaerno5 in
+            the large-LTA box (NH, M = 10 GeV), with 0.003 ≤ 3e-5 for M = 1–10 GeV, NH and IH, at about twice the
+            steps (experiments/solver_accuracy.py, docs/numerics.md). Tightening rtol instead did not help.
         tabulate_rates: evaluate expensive rate models (computed, provisional) once per solve on a grid in ln T and
             interpolate (:mod:`lta_jax.rates.interpolated`) instead of at every stage.
         n_save: number of saved points, uniform in z = ln(M/T) between T_start and T_end.
@@ -107,7 +109,7 @@ class SolverOptions(eqx.Module):
     fixed_steps: int | None = None
     atol_hnl_asymmetry: float = 1e-13
     tabulate_rates: bool = True
-    dtmax: float | None = 0.01
+    dtmax: float | None = 0.003
 
     def atol(self) -> Float[Array, "11"]:
         a, d, m = self.atol_asymmetry, self.atol_density, self.atol_hnl_asymmetry

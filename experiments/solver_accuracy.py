@@ -111,23 +111,24 @@ def table(data) -> tuple[str, dict]:
     return "\n".join(lines), errors
 
 
-def figure(errors, path):
+def figure(errors, path, points, t_end):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    bins = np.logspace(-12, 0, 49)
+    bins = np.logspace(-10, -1, 37)
     for method, errs in errors.items():
-        e = np.clip(np.array(errs), 1e-12, None)
+        e = np.clip(np.array(errs), 1e-10, None)
         ax.hist(e, bins=bins, histtype="step", lw=1.6, label=f"{method} (max {np.max(e):.1e})")
     ax.axvline(1e-4, color="k", ls="--", lw=1)
     ax.text(1.15e-4, ax.get_ylim()[1] * 0.9, "target 1e-4", fontsize=8, va="top")
     ax.set_xscale("log")
     ax.set_xlabel("relative difference to Kvaerno5 (Y_B, Y_L, Y_Δα, max |Y_e|; all points and cases)")
     ax.set_ylabel("count")
-    ax.set_title("Magnus solvers against the implicit reference, large-LTA box", fontsize=10)
+    ax.set_title(f"Magnus solvers against Kvaerno5: large-LTA box, {points} Sobol points × 6 (M, hierarchy), "
+                 f"T_end = {t_end:g} GeV", fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=130)
@@ -146,8 +147,11 @@ def main():
     header = (f"Solver accuracy against Kvaerno5 ({args.points} Sobol points per case, large-LTA box, computed rates, "
               f"T_end = {args.t_end:g} GeV). Command: python experiments/solver_accuracy.py --points {args.points} "
               f"--t-end {args.t_end:g}\n\n")
-    (out / "solver_accuracy.md").write_text(header + text + "\n")
-    figure(errors, out / "solver_accuracy.png")
+    note = ("\nThe largest Y_B differences (NH 5 and 10 GeV, ~1e-3) are shared by the adaptive solve and a 1600-step fixed "
+            "grid (measured separately); Y_B is read from the state at T_sph, which the reference takes from its dense "
+            "output — which side is off there is not resolved yet.\n")
+    (out / "solver_accuracy.md").write_text(header + text + "\n" + note)
+    figure(errors, out / "solver_accuracy.png", args.points, args.t_end)
     print(json.dumps({"table": str(out / "solver_accuracy.md"), "figure": str(out / "solver_accuracy.png")}))
 
 

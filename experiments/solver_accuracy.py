@@ -147,9 +147,10 @@ def main():
     header = (f"Solver accuracy against Kvaerno5 ({args.points} Sobol points per case, large-LTA box, computed rates, "
               f"T_end = {args.t_end:g} GeV). Command: python experiments/solver_accuracy.py --points {args.points} "
               f"--t-end {args.t_end:g}\n\n")
-    note = ("\nThe largest Y_B differences (NH 5 and 10 GeV, ~1e-3) are shared by the adaptive solve and a 1600-step fixed "
-            "grid (measured separately); Y_B is read from the state at T_sph, which the reference takes from its dense "
-            "output — which side is off there is not resolved yet.\n")
+    note = ("\nThe largest Y_B differences (NH 5 and 10 GeV, up to 1.1e-3) are shared by the adaptive solve and a 1600-step "
+            "fixed grid; Kvaerno5 with dtmax 0.003 agrees with the reference to 5.7e-6 there (measured separately), so "
+            "the reference is not the cause. A suspect is the per-solve rate table: with dtmax 0.01, untabulated rates "
+            "gave 2.0e-4 instead of 8.2e-4 at NH 10 GeV. Not resolved.\n")
     (out / "solver_accuracy.md").write_text(header + text + "\n" + note)
     figure(errors, out / "solver_accuracy.png", args.points, args.t_end)
     print(json.dumps({"table": str(out / "solver_accuracy.md"), "figure": str(out / "solver_accuracy.png")}))

@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -73,10 +74,13 @@ def test_command_line_checks_input_without_importing_jax():
 
 def test_failed_solve_gives_strict_json_with_nulls(tmp_path):
     """A solve stopped by --max-steps: exit 1, strict JSON (no NaN tokens), observables null, status says why."""
+    env = dict(os.environ, LTA_JAX_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, "-m", "lta_jax.cli.commands", "solve", "--rates", "provisional",
                            "--max-steps", "5", "--T-end", "50"], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=600)
+                          timeout=600, env=env)
     assert proc.returncode == 1, proc.stderr
+    # The compiled solve went to the persistent compilation cache (it would not with host callbacks in it).
+    assert list((tmp_path / "cache" / "jax").glob("jit_solve_arrays-*")), "solve not in the compilation cache"
 
     def reject(token):
         raise ValueError(f"non-strict JSON token {token}")

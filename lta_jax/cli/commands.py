@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pathlib
 import sys
 import time
+
+# diffrax checks traced arguments (t0/t1/dt0, saved times) with equinox runtime errors, which are host callbacks by
+# default, and JAX's persistent compilation cache refuses to store any program with a host callback: every command
+# would recompile its solve (≈ 5 s). The command line validates those inputs before anything is traced (the checks
+# cannot fail after that), so it asks equinox for its callback-free mode (NaN instead of an exception). Effective
+# only when equinox is not imported yet (a fresh process); a user's own setting wins.
+os.environ.setdefault("EQX_ON_ERROR", "nan")
 from typing import Optional
 
 import typer

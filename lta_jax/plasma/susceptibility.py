@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from lta_jax.cache import cached_arrays
 from lta_jax.model import constants as c
 from lta_jax.plasma.electroweak import higgs_vev
 
@@ -265,6 +266,12 @@ def _susceptibility_grid() -> np.ndarray:
     return nodes
 
 
+def _evaluate_on_grid(model: Susceptibility, ln_t) -> np.ndarray:
+    """ω̃ at T = exp(ln_t), shape (n, 3, 3): one compiled evaluation over the grid (op by op it was ~80 small
+    compilations, 5 s of a cold start)."""
+    return np.asarray(jax.jit(jax.vmap(model))(jnp.exp(jnp.asarray(ln_t))))
+
+
 class InterpolatedSusceptibility(Susceptibility):
     """A susceptibility model tabulated once at set-up and interpolated (cubic spline in ln T) in the right-hand side.
 
@@ -279,10 +286,11 @@ class InterpolatedSusceptibility(Susceptibility):
     source: Susceptibility = eqx.field(static=True)
 
     @staticmethod
-    def from_model(model: Susceptibility, ln_t=None) -> "InterpolatedSusceptibility":
+    def from_model(model: Susceptibility, ln_t=None, values=None) -> "InterpolatedSusceptibility":
+        """Tabulate ``model`` on ``ln_t`` (default :func:`_susceptibility_grid`); ``values`` (shape (n, 3, 3)) skips
+        the evaluation when the table is already known."""
         ln_t = _susceptibility_grid() if ln_t is None else np.asarray(ln_t)
-        # One compiled evaluation over the grid (op by op it was ~80 small compilations, 5 s of a cold start).
-        values = np.asarray(jax.jit(jax.vmap(model))(jnp.exp(jnp.asarray(ln_t))))
+        values = _evaluate_on_grid(model, ln_t) if values is None else values
         return InterpolatedSusceptibility(interpax.Interpolator1D(ln_t, values.reshape(len(ln_t), 9),
                                                                   method="cubic2"),
                                           float(np.exp(ln_t[0])), float(np.exp(ln_t[-1])), model)
@@ -300,4 +308,10 @@ class InterpolatedSusceptibility(Susceptibility):
 @functools.lru_cache(maxsize=None)
 def in_house_susceptibility() -> InterpolatedSusceptibility:
     """The package's default susceptibility model: :class:`EquilibriumSusceptibility` tabulated at set-up."""
-    return InterpolatedSusceptibility.from_model(EquilibriumSusceptibility())
+    model = EquilibriumSusceptibility()
+    ln_t = _susceptibility_grid()
+    # ≈ 2 s (compilation of the species sums), a function of the package's code only: kept in the on-disk cache.
+    table = cached_arrays("susceptibility", (model.t_sphaleron, model.sphaleron_width),
+                          ("plasma/susceptibility.py", "plasma/electroweak.py", "model/constants.py"),
+                          lambda: {"values": _evaluate_on_grid(model, ln_t)})
+    return InterpolatedSusceptibility.from_model(model, ln_t, table["values"])

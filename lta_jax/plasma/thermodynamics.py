@@ -26,6 +26,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 from scipy.interpolate import CubicSpline
 
+from lta_jax.cache import cached_arrays
 from lta_jax.model import constants as c
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -310,7 +311,10 @@ class Thermodynamics(eqx.Module):
 @functools.lru_cache(maxsize=None)
 def in_house_thermodynamics() -> Thermodynamics:
     """The package's own SM thermodynamics model for 1e-5 ≤ T ≤ 1e5 GeV (docs/plasma.md §1.4)."""
-    ln_t, g, h, cs2 = in_house_dof_table()
+    # ≈ 1 s of free-gas sums, a function of the package's code only: kept in the on-disk cache (lta_jax.cache).
+    table = cached_arrays("dof", (), ("plasma/thermodynamics.py", "model/constants.py"),
+                          lambda: dict(zip(("ln_t", "g", "h", "cs2"), in_house_dof_table())))
+    ln_t, g, h, cs2 = (table[k] for k in ("ln_t", "g", "h", "cs2"))
     return Thermodynamics(ln_t, g, h, cs2, label="in-house")
 
 

@@ -29,6 +29,19 @@ def test_starting_points_in_the_unit_cube():
         opt.starting_points(2, sampler="grid")
 
 
+def test_box_sample_fills_the_large_lta_box():
+    """Sobol points of the large-LTA box as solve_batch columns: inside the box, reproducible by seed, spread over it."""
+    p = opt.box_sample(64, 2.0, "IH", seed=1)
+    assert p["hierarchy"] == "IH" and np.all(p["M"] == 2.0)
+    for key, column in (("log10_delta_M", np.log10(p["delta_M"])), ("im_omega", p["im_omega"]),
+                        ("re_omega", p["re_omega"]), ("delta", p["delta"]), ("eta", p["eta"])):
+        lo, hi = opt.LARGE_LTA_BOX[key]
+        assert np.all((column >= lo) & (column <= hi)), key
+        assert np.ptp(column) > 0.8 * (hi - lo), key  # 64 Sobol points reach close to both ends
+    assert np.array_equal(opt.box_sample(64, 2.0, "IH", seed=1)["eta"], p["eta"])
+    assert not np.array_equal(opt.box_sample(64, 2.0, "IH", seed=2)["eta"], p["eta"])
+
+
 def test_projected_step_restores_the_constraint_and_climbs_along_it():
     """For ln Y_B and ln J linear in v the step is exact: Gauss–Newton puts ln(Y_B/target) back to 0, and the tangent
     part raises ln J while leaving ln Y_B unchanged (the constraint is not traded against the objective)."""

@@ -185,6 +185,18 @@ def starting_points(n: int, *, sampler: str = "sobol", seed: int = 0, dim: int =
     raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
 
 
+def box_sample(n: int, mass: float, hierarchy: str = "NH", *, seed: int = 0, box: dict | None = None) -> dict:
+    """``n`` scrambled Sobol points of ``box`` (default :data:`LARGE_LTA_BOX`) at fixed ``mass`` [GeV], as the columns
+    :func:`lta_jax.solve_batch` takes (M, delta_M, im_omega, re_omega, delta, eta, hierarchy)."""
+    box = LARGE_LTA_BOX if box is None else box
+    names = list(box)
+    lo = np.array([box[k][0] for k in names])
+    hi = np.array([box[k][1] for k in names])
+    cols = dict(zip(names, (lo + starting_points(n, seed=seed, dim=len(names)) * (hi - lo)).T))
+    return {"M": np.full(n, float(mass)), "delta_M": 10 ** cols["log10_delta_M"], "im_omega": cols["im_omega"],
+            "re_omega": cols["re_omega"], "delta": cols["delta"], "eta": cols["eta"], "hierarchy": hierarchy}
+
+
 def _fold(obs: np.ndarray, v: np.ndarray, space: _Space, cp_symmetry: bool):
     """CP folding: a point with Y_B < 0 is replaced by its conjugate (all asymmetries flip; max |Y_e| does not)."""
     obs = np.array(obs, dtype=float)

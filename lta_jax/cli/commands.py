@@ -8,6 +8,7 @@ import os
 import pathlib
 import sys
 import time
+from typing import Optional
 
 # diffrax checks traced arguments (t0/t1/dt0, saved times) with equinox runtime errors, which are host callbacks by
 # default, and JAX's persistent compilation cache refuses to store any program with a host callback: every command
@@ -15,7 +16,6 @@ import time
 # cannot fail after that), so it asks equinox for its callback-free mode (NaN instead of an exception). Effective
 # only when equinox is not imported yet (a fresh process); a user's own setting wins.
 os.environ.setdefault("EQX_ON_ERROR", "nan")
-from typing import Optional
 
 import typer
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import pathlib
 import statistics
 import sys
@@ -66,7 +67,21 @@ def run(args) -> dict:
 
 
 def ratio(a, b):
-    return a / b if a is not None and b else None
+    """a / b of two best feasible values; ∞ when only a found a feasible point, 0 when only b did, None when neither."""
+    if a is None and b is None:
+        return None
+    if b is None:
+        return math.inf
+    return 0.0 if a is None else a / b
+
+
+def median_ratio(values) -> str:
+    """Median of the per-seed ratios that exist (seeds where neither side found a feasible point are left out)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "—"
+    m = statistics.median(values)
+    return "∞" if math.isinf(m) else f"{m:.2f}"
 
 
 def report(data: dict, out: pathlib.Path) -> None:
@@ -74,7 +89,9 @@ def report(data: dict, out: pathlib.Path) -> None:
     big = f"scan_x{settings['scan_multiplier']:g}"
     lines = [f"Best feasible |Y_L(10 GeV)|, NH, Y_B within 10 % of 8.7e-11, budget {settings['budget']:g} "
              f"solve-equivalents (scan ×{settings['scan_multiplier']:g}: {settings['budget'] * settings['scan_multiplier']:g}); "
-             f"medians over seeds {settings['seeds']}.", "",
+             f"medians over seeds {settings['seeds']}; (k/n): seeds with a feasible point (none found counts as 0). "
+             f"Ratios: median over seeds of the per-seed ratio, ∞ where only the optimiser found a feasible point, 0 "
+             f"where only the scan did, seeds where neither did left out.", "",
              "| M [GeV] | optimiser | scan (equal budget) | scan ×20 | optimiser / scan | optimiser / scan ×20 |",
              "|---|---|---|---|---|---|"]
     summary = {}
@@ -86,13 +103,12 @@ def report(data: dict, out: pathlib.Path) -> None:
         for label in ("optimiser", "scan", big):
             vals = [r[label]["best_feasible"] or 0.0 for r in runs]
             med[label] = statistics.median(vals)
-        r1 = statistics.median([ratio(r["optimiser"]["best_feasible"], r["scan"]["best_feasible"]) or 0.0
-                                for r in runs])
-        r20 = statistics.median([ratio(r["optimiser"]["best_feasible"], r[big]["best_feasible"]) or 0.0
-                                 for r in runs])
+        r1 = median_ratio([ratio(r["optimiser"]["best_feasible"], r["scan"]["best_feasible"]) for r in runs])
+        r20 = median_ratio([ratio(r["optimiser"]["best_feasible"], r[big]["best_feasible"]) for r in runs])
         summary[mass] = (med, r1, r20)
-        lines.append(f"| {mass:g} | {med['optimiser']:.3g} | {med['scan']:.3g} | {med[big]:.3g} | {r1:.2f} | "
-                     f"{r20:.2f} |")
+        found = {label: sum(r[label]["best_feasible"] is not None for r in runs) for label in ("optimiser", "scan", big)}
+        cells = [f"{med[label]:.3g} ({found[label]}/{len(runs)})" for label in ("optimiser", "scan", big)]
+        lines.append(f"| {mass:g} | " + " | ".join(cells) + f" | {r1} | {r20} |")
     (out / "optimise_vs_scan.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -102,15 +118,17 @@ def report(data: dict, out: pathlib.Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    labelled = set()  # one legend entry per method (the first run of a method may have no feasible point)
     for label, style in (("optimiser", "o"), ("scan", "s"), (big, "^")):
-        for i, run_ in enumerate(data["runs"].values()):
+        for run_ in data["runs"].values():
             value = run_[label]["best_feasible"]
             if value:
                 ax.loglog(run_["M"] * (1 + 0.04 * (["optimiser", "scan", big].index(label) - 1)), value, style,
                           color={"optimiser": "C0", "scan": "C1", big: "C2"}[label], alpha=0.7,
                           label={"optimiser": "optimiser", "scan": "random scan, equal budget",
-                                 big: f"random scan, ×{settings['scan_multiplier']:g} budget"}[label] if i == 0
-                          else None)
+                                 big: f"random scan, ×{settings['scan_multiplier']:g} budget"}[label]
+                          if label not in labelled else None)
+                labelled.add(label)
     ax.set_xlabel("M [GeV]")
     masses = sorted({r["M"] for r in data["runs"].values()})
     ax.set_xticks(masses, [f"{m:g}" for m in masses])
@@ -121,7 +139,16 @@ def report(data: dict, out: pathlib.Path) -> None:
                  fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    missing = []
+    for mass in masses:
+        runs = [r for r in data["runs"].values() if r["M"] == mass]
+        none = {label: sum(r[label]["best_feasible"] is None for r in runs) for label in ("optimiser", "scan", big)}
+        if any(none.values()):
+            missing.append(f"M = {mass:g}: " + ", ".join(f"{n}/{len(runs)} {label.replace('_x', ' ×')}"
+                                                       for label, n in none.items() if n))
+    if missing:
+        fig.text(0.01, 0.005, "no feasible point (no marker): " + "; ".join(missing), fontsize=7, va="bottom")
+    fig.tight_layout(rect=(0, 0.04 if missing else 0, 1, 1))
     fig.savefig(out / "optimise_vs_scan.png", dpi=120)
     plt.close(fig)
 

@@ -120,9 +120,10 @@ class InterpolatedRates(RateModel):
 
     def check_range(self, t_low, t_high, mass):
         self.base.check_range(t_low, t_high, mass)
-        lo = float(unwarp(self.u0))
-        hi = float(unwarp(self.u0 + (self.values.shape[0] - 1) * self.d_u))
-        if math.log(t_low) < lo - 1e-9 or math.log(t_high) > hi + 1e-9:
+        # Compared in u (warp is monotone): no inversion unless the range is refused.
+        u_lo, u_hi = float(self.u0), float(self.u0 + (self.values.shape[0] - 1) * self.d_u)
+        if float(warp(math.log(t_low))) < u_lo - 1e-9 or float(warp(math.log(t_high))) > u_hi + 1e-9:
+            lo, hi = float(unwarp(u_lo)), float(unwarp(u_hi))
             raise ValueError(f"temperatures {t_low:g}–{t_high:g} GeV are outside this rate table "
                              f"({math.exp(lo):g}–{math.exp(hi):g} GeV); rebuild it for the range")
 

@@ -46,7 +46,9 @@ def test_declared_dependencies_cover_every_import():
 
 
 @pytest.mark.parametrize("args", [["--T-start", "100", "--T-end", "200"], ["--T-end", "0.01"], ["--M", "50"],
-                                  ["--M", "0.05"], ["--max-steps", "0"], ["--solver", "rk4"]])
+                                  ["--M", "0.05"], ["--max-steps", "0"], ["--solver", "rk4"],
+                                  ["--kinetics", "resolved", "--rates", "provisional"], ["--modes", "24"],
+                                  ["--kinetics", "resolved", "--modes", "1"], ["--kinetics", "exact"]])
 def test_bad_input_exits_2_fast(args, tmp_path):
     """Exit 2 with a message on stderr, before JAX is imported (measured 0.3 s on the 2-core machine; bound 4 s)."""
     t0 = time.perf_counter()

@@ -13,6 +13,8 @@ from lta_jax.model.validity import (check_computed_range, check_hierarchy, check
 
 #: Integrators of ``lta-jax solve --solver`` (lta_jax.solver.integrate.SOLVERS builds their options).
 SOLVER_NAMES = ("kvaerno5", "magnus")
+#: Kinetic equations of ``lta-jax solve --kinetics``.
+KINETICS_NAMES = ("averaged", "resolved")
 #: Rate specifications that select the package's own computed model.
 COMPUTED_SPECS = (None, "", "computed", "computed-paper", "computed-ulysses")
 DEFAULT_MAX_STEPS = 100_000
@@ -29,6 +31,8 @@ class CheckedSettings:
     rate_scale: float
     max_steps: int
     solver: str
+    kinetics: str = "averaged"
+    n_modes: int | None = None
 
 
 def number(settings: dict, key: str) -> float:
@@ -46,12 +50,23 @@ def positive_int(settings: dict, key: str, default: int) -> int:
     return int(value)
 
 
-def precheck_rate_spec(spec, t_low: float, t_high: float, mass: float) -> None:
+def precheck_rate_spec(spec, t_low: float, t_high: float, mass: float, kinetics: str = "averaged") -> None:
     """Every check on a rate specification that needs no built model (the computed model's range, a table's
-    existence), so bad input fails before the (seconds-long) self-energy tabulation compiles anything."""
+    existence, per-mode rates for the resolved equations), so bad input fails before the (seconds-long) self-energy
+    tabulation compiles anything."""
     if spec in COMPUTED_SPECS:
         check_computed_range(t_low, t_high, mass)
-    elif spec != "provisional" and not Path(str(spec)).is_file():
+        return
+    if kinetics == "resolved":
+        if spec == "provisional" or Path(str(spec)).is_file():
+            raise ValueError("the resolved equations need per-mode rates: --rates computed (default) or a directory "
+                             f"of per-mode tables, got {spec!r}")
+        if not Path(str(spec)).is_dir():
+            raise FileNotFoundError(f"per-mode table directory not found: {spec}")
+        return
+    if spec != "provisional" and Path(str(spec)).is_dir():
+        raise ValueError(f"{spec} is a directory (per-mode tables need --kinetics resolved)")
+    if spec != "provisional" and not Path(str(spec)).is_file():
         raise FileNotFoundError(f"rate table not found: {spec} (or use --rates computed|computed-ulysses|provisional)")
 
 
@@ -74,8 +89,18 @@ def check_settings(settings: dict) -> CheckedSettings:
     solver = str(settings.get("solver", "magnus")).lower()
     if solver not in SOLVER_NAMES:
         raise ValueError(f"solver must be one of {list(SOLVER_NAMES)}, got {solver!r}")
-    precheck_rate_spec(settings.get("rates"), t_end, t_start, values["mass"])
+    kinetics = str(settings.get("kinetics", "averaged")).lower()
+    if kinetics not in KINETICS_NAMES:
+        raise ValueError(f"kinetics must be one of {list(KINETICS_NAMES)}, got {kinetics!r}")
+    n_modes = None
+    if settings.get("modes") is not None:
+        if kinetics != "resolved":
+            raise ValueError("--modes needs --kinetics resolved")
+        n_modes = positive_int(settings, "modes", 48)
+        if n_modes < 2:
+            raise ValueError(f"modes must be at least 2, got {n_modes}")
+    precheck_rate_spec(settings.get("rates"), t_end, t_start, values["mass"], kinetics)
     for key in ("thermo", "susceptibility"):
         if settings.get(key) and not Path(str(settings[key])).is_file():
             raise FileNotFoundError(f"{key} table not found: {settings[key]}")
-    return CheckedSettings(values, hierarchy, t_start, t_end, scale, max_steps, solver)
+    return CheckedSettings(values, hierarchy, t_start, t_end, scale, max_steps, solver, kinetics, n_modes)

@@ -30,7 +30,8 @@ DEFAULT_POINT = {
     "hierarchy": "NH", "T_end": 5.0,
 }
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
-             "source_term", "h_plus", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot"}
+             "source_term", "h_plus", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
+             "kinetics", "modes"}
 
 
 def _load_card(path: pathlib.Path) -> dict:
@@ -76,11 +77,15 @@ def solve(
                                          "kvaerno5 (implicit Runge–Kutta reference)"),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="step limit (default 100000); exceeding it is "
                                             "reported as max_steps_reached"),
+    kinetics: Optional[str] = typer.Option(None, "--kinetics", help="averaged (default; 11 equations) or resolved "
+                                           "(momentum-resolved, paper §6; --rates computed or a per-mode directory)"),
+    modes: Optional[int] = typer.Option(None, "--modes", help="momentum modes of --kinetics resolved (default 48)"),
     card: Optional[pathlib.Path] = typer.Option(None, "--card", help="TOML card with the same keys"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write the results as JSON"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="write a plot of the asymmetries (PNG)"),
 ):
-    """Solve the 11 averaged kinetic equations for one point; print and optionally save Y_B, the LTA and more.
+    """Solve the kinetic equations for one point (averaged, or momentum-resolved with --kinetics resolved); print and
+    optionally save Y_B, the LTA and more.
 
     Without arguments: the paper's Fig.-18 point with the computed rate model, plot written to lta_solve.png.
     """
@@ -88,7 +93,7 @@ def solve(
                                    hierarchy=hierarchy, rates=rates, T_start=T_start, T_end=T_end,
                                    source_term=source_term, h_plus=h_plus, rate_scale=rate_scale, thermo=thermo,
                                    susceptibility=susceptibility, solver=solver, max_steps=max_steps, json=json_path,
-                                   plot=plot).items() if v is not None}
+                                   plot=plot, kinetics=kinetics, modes=modes).items() if v is not None}
     settings = dict(DEFAULT_POINT)
     no_input = not given and card is None
     if card is not None:

@@ -29,12 +29,16 @@ class Run:
     settings: dict
     solver_options: SolverOptions | None = None
     solution: Solution | None = None
+    kinetics: str = "averaged"
+    n_modes: int | None = None
+    resolved_options: object | None = None
 
 
 def rate_model_from_spec(spec) -> RateModel:
     """"computed" (or empty; the default) → :class:`ComputedRates` with the paper's symmetric-phase normalisation;
-    "computed-ulysses" → the same with ULYSSES' constants; "provisional" → :class:`ProvisionalRates`; else a table
-    path (the authors' 9-column format)."""
+    "computed-ulysses" → the same with ULYSSES' constants; "provisional" → :class:`ProvisionalRates`; a directory →
+    per-mode tables (:class:`lta_jax.rates.modes.TabulatedModeRates`, for the resolved equations); else a table path
+    (the authors' 9-column format)."""
     if spec in (None, "", "computed", "computed-paper"):
         from lta_jax.rates.computed import ComputedRates
         return ComputedRates.build("paper")
@@ -43,6 +47,11 @@ def rate_model_from_spec(spec) -> RateModel:
         return ComputedRates.build("ulysses")
     if spec == "provisional":
         return ProvisionalRates()
+    from pathlib import Path
+
+    if Path(str(spec)).is_dir():
+        from lta_jax.rates.modes import TabulatedModeRates
+        return TabulatedModeRates.from_directory(spec)
     return TabulatedRates.from_file(spec)
 
 
@@ -71,25 +80,48 @@ def prepare_run(settings: dict) -> Run:
     susc.check_range(t_end, t_start)
     options = KineticOptions(source_term=bool(settings.get("source_term", False)))
     solver_options = SOLVERS[solver](max_steps=max_steps)
-    return Run(params, rates, thermo, susc, options, t_start, t_end, settings, solver_options)
+    resolved_options = None
+    if checked.kinetics == "resolved":
+        from lta_jax.solver.resolved import ResolvedOptions
+
+        # magnus → the structured exponential splitting; kvaerno5 → the dense implicit reference.
+        resolved_options = ResolvedOptions(method="split" if solver == "magnus" else "kvaerno5", max_steps=max_steps)
+        solver_options = None
+    return Run(params, rates, thermo, susc, options, t_start, t_end, settings, solver_options, None,
+               checked.kinetics, checked.n_modes, resolved_options)
 
 
 def execute_run(run: Run) -> dict:
     """Solve and return the JSON-ready result (inputs, observables, status)."""
+    extra = {}
+    if run.kinetics == "resolved":
+        extra = dict(kinetics="resolved", n_modes=run.n_modes, resolved_options=run.resolved_options)
     run.solution = solve(run.params, run.rates, t_start=run.t_start, t_end=run.t_end, thermo=run.thermo,
                          susceptibility=run.susceptibility, options=run.options,
-                         solver_options=run.solver_options)
+                         solver_options=run.solver_options, **extra)
     result = summary(run.solution)
     result["inputs"] = {**run.params.as_dict(), "T_start": run.t_start, "T_end": run.t_end,
                         "source_term": run.options.source_term, "h_plus": bool(run.settings.get("h_plus", True)),
                         "rate_scale": float(run.settings.get("rate_scale", 1.0)),
                         "rates": run.rates.description, "thermo": run.thermo.label,
                         "solver": str(run.settings.get("solver", "magnus")).lower(),
-                        "max_steps": run.solver_options.max_steps,
+                        "max_steps": (run.solver_options or run.resolved_options).max_steps,
+                        "kinetics": run.kinetics,
                         "susceptibility": getattr(run.susceptibility, "label", type(run.susceptibility).__name__)}
     base = getattr(run.rates, "base", run.rates)
     result["provisional_rates"] = isinstance(base, ProvisionalRates)
+    if run.kinetics == "resolved":
+        grid = run.solution.grid
+        result["momentum_grid"] = {"n_modes": grid.n_modes, "y": [float(v) for v in grid.y],
+                                   "quadrature": _mode_quadrature(run.solution),
+                                   "method": run.resolved_options.method}
     return result
+
+
+def _mode_quadrature(solution) -> str:
+    from lta_jax.rates.modes import mode_model_of
+
+    return mode_model_of(solution.system.rates).quadrature
 
 
 def write_plot(run: Run, path, y_b: float | None = None) -> None:
@@ -100,3 +132,4 @@ def write_plot(run: Run, path, y_b: float | None = None) -> None:
              f"Re ω = {float(p.re_omega) / math.pi:.3g}π, δ = {float(p.delta) / math.pi:.3g}π, "
              f"η = {float(p.eta) / math.pi:.3g}π, {p.hierarchy}\nrates: {run.rates.description.split(' (')[0]}")
     plot_asymmetries(run.solution, path, title=title, y_b=y_b)
+

@@ -105,6 +105,23 @@ def _mass_from_filename(path: pathlib.Path) -> float | None:
     return float(match.group(1)) * 10.0 ** int(match.group(2)) if match else None
 
 
+def scale_to_mass(values, mass, table_mass: float) -> RateCoefficients:
+    """The seven coefficients of a table made for ``table_mass``, scaled to ``mass`` by the §6.3 rules of
+    docs/physics.md: FNC coefficients unchanged, γ̄_ν−, γ̄_N−, h̄− ∝ M², h̄0 ∝ M."""
+    ratio = jnp.asarray(mass) / table_mass
+    scale = (1.0, ratio**2, 1.0, ratio**2, 1.0, ratio**2, ratio)
+    return RateCoefficients(*(v * s for v, s in zip(values, scale)))
+
+
+def check_table_range(what: str, t_min: float, t_max: float, table_mass: float, t_low, t_high, mass) -> None:
+    """Refuse temperatures outside a table; warn when the table is scaled to another mass."""
+    if t_low < t_min * (1 - 1e-9) or t_high > t_max * (1 + 1e-9):
+        raise ValueError(f"temperatures {t_low:g}–{t_high:g} GeV are outside {what} ({t_min:g}–{t_max:g} GeV)")
+    if abs(mass / table_mass - 1) > 1e-6:
+        warn_user(f"{what} is for M = {table_mass:g} GeV; scaling it to M = {mass:g} GeV (FNV ∝ M², h0 ∝ M; "
+                  "unreliable below ~30 GeV, docs/physics.md)")
+
+
 class TabulatedRates(RateModel):
     """Rates from a 9-column table (T, γ̄_ν+, γ̄_ν−, γ̄_N+, γ̄_N−, h̄+, h̄−, h̄0, S_eq), linear in ln T (docs/physics.md §6.3).
 
@@ -122,17 +139,11 @@ class TabulatedRates(RateModel):
     def __call__(self, temperature, mass):
         ln_t = jnp.log(temperature)
         values = [jnp.interp(ln_t, self.ln_temperature, col) for col in self.columns]
-        ratio = jnp.asarray(mass) / self.table_mass
-        scale = (1.0, ratio**2, 1.0, ratio**2, 1.0, ratio**2, ratio)
-        return RateCoefficients(*(v * s for v, s in zip(values, scale)))
+        return scale_to_mass(values, mass, self.table_mass)
 
     def check_range(self, t_low, t_high, mass):
-        if t_low < self.t_min * (1 - 1e-9) or t_high > self.t_max * (1 + 1e-9):
-            raise ValueError(f"temperatures {t_low:g}–{t_high:g} GeV are outside the rate table '{self.label}' "
-                             f"({self.t_min:g}–{self.t_max:g} GeV)")
-        if abs(mass / self.table_mass - 1) > 1e-6:
-            warn_user(f"rate table '{self.label}' is for M = {self.table_mass:g} GeV; scaling it to M = {mass:g} "
-                          "GeV (FNV ∝ M², h0 ∝ M; unreliable below ~30 GeV, docs/physics.md)")
+        check_table_range(f"the rate table '{self.label}'", self.t_min, self.t_max, self.table_mass, t_low, t_high,
+                          mass)
 
     @property
     def description(self) -> str:

@@ -162,6 +162,19 @@ def default_start_temperature(params: ModelParameters) -> float:
     return start_temperature(float(params.mass), float(params.delta_mass))
 
 
+def output_points(mass, z0, z1, n_save: int):
+    """The saved points of a solve from z0 to z1: ``n_save`` uniform in z, z(T_sph) and the sphaleron window 160–110
+    GeV (clipped to the range). Returns (z_main, z_sph, z_window, z_all, order, inverse): z_all concatenates them,
+    ``order`` sorts z_all, ``inverse`` undoes the sort."""
+    z_main = jnp.linspace(z0, z1, n_save)
+    z_sph = jnp.clip(jnp.log(mass / c.T_SPHALERON), z0, z1)
+    hi, lo = SPHALERON_WINDOW
+    z_window = jnp.clip(jnp.linspace(jnp.log(mass / hi), jnp.log(mass / lo), N_SPHALERON_POINTS), z0, z1)
+    z_all = jnp.concatenate([z_main, z_sph[None], z_window])
+    order = jnp.argsort(z_all)
+    return z_main, z_sph, z_window, z_all, order, jnp.argsort(order)
+
+
 def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
                  solver_options: SolverOptions = SolverOptions()) -> RawSolution:
     """Pure, traceable solve from ``t_start`` down to ``t_end`` [GeV]; no validation (use :func:`solve`).
@@ -179,13 +192,7 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
     if y0 is None:
         y0 = initial_state(system, t_start)
     n = solver_options.n_save
-    z_main = jnp.linspace(z0, z1, n)
-    z_sph = jnp.clip(jnp.log(mass / c.T_SPHALERON), z0, z1)
-    hi, lo = SPHALERON_WINDOW
-    z_window = jnp.clip(jnp.linspace(jnp.log(mass / hi), jnp.log(mass / lo), N_SPHALERON_POINTS), z0, z1)
-    z_all = jnp.concatenate([z_main, z_sph[None], z_window])
-    order = jnp.argsort(z_all)
-    inverse = jnp.argsort(order)
+    z_main, z_sph, z_window, z_all, order, inverse = output_points(mass, z0, z1, n)
 
     if solver_options.fixed_steps is None:
         controller = diffrax.PIDController(rtol=solver_options.rtol, atol=solver_options.atol(),
@@ -333,6 +340,9 @@ def solve(
     solver_options: SolverOptions | None = None,
     y0=None,
     raise_on_failure: bool = False,
+    kinetics: str = "averaged",
+    n_modes: int | None = None,
+    resolved_options=None,
 ) -> Solution:
     """Solve the 11 averaged kinetic equations for one parameter point (docs/physics.md §2).
 
@@ -346,10 +356,25 @@ def solve(
         solver_options: numerics (:class:`SolverOptions`).
         y0: initial 11-vector (default: no HNLs, no asymmetries).
         raise_on_failure: raise :class:`SolveError` instead of returning a solution whose ``status`` is not success.
+        kinetics: "averaged" (the 11 momentum-averaged equations) or "resolved" (the momentum-resolved equations of
+            paper §6, :mod:`lta_jax.kinetics.resolved`; returns a :class:`ResolvedSolution`).
+        n_modes: momentum modes of the resolved equations (default 48: the paper's grid (6.2), to which the five
+            low modes of :data:`lta_jax.kinetics.resolved.LOW_MODES` are added); with per-mode rate tables the grid is
+            the tables' modes.
+        resolved_options: numerics of the resolved equations (:class:`lta_jax.solver.resolved.ResolvedOptions`).
 
     Inputs are validated before compilation; a failed integration is reported by ``Solution.status`` (and never as
     numbers: :func:`lta_jax.solver.observables.summary` returns NaN observables for it).
     """
+    if kinetics not in KINETICS:
+        raise ValueError(f"kinetics must be one of {KINETICS}, got {kinetics!r}")
+    if kinetics == "resolved":
+        if y0 is not None or solver_options is not None:
+            raise ValueError("the resolved equations take resolved_options (not y0 or solver_options)")
+        return _solve_resolved(params, rates, t_start, t_end, thermo, susceptibility, options, n_modes,
+                               resolved_options, raise_on_failure)
+    if n_modes is not None or resolved_options is not None:
+        raise ValueError("n_modes and resolved_options need kinetics='resolved'")
     t_start, t_end, thermo, susceptibility = validate_setup(params, rates, t_start, t_end, thermo, susceptibility)
     solver_options = SolverOptions() if solver_options is None else solver_options
     if y0 is not None:
@@ -364,3 +389,89 @@ def solve(
     if raise_on_failure and not solution.succeeded:
         raise SolveError(solution.status, f"after {int(raw.num_steps)} steps")
     return solution
+
+
+#: Kinetic equations :func:`solve` integrates.
+KINETICS = ("averaged", "resolved")
+
+
+class ResolvedSolution(Solution):
+    """Result of a momentum-resolved solve: as :class:`Solution` (``states`` are the averaged 11-vectors
+    Y_Δ, Y± = Σ_i u_i±, so every observable is computed the same way) plus the per-mode states."""
+
+    mode_states: Any
+
+    @property
+    def grid(self):
+        """The momentum grid (:class:`lta_jax.kinetics.resolved.MomentumGrid`)."""
+        return self.system.grid
+
+
+_MODE_MODELS: dict = {}
+
+
+def resolved_rates(rates: RateModel, n_modes: int | None):
+    """The per-mode rate model for the resolved equations: a per-mode model as given (its modes are the grid), or
+    the computed model evaluated on the paper's grid (6.2) with ``n_modes`` modes (default 48) plus the low modes
+    :data:`lta_jax.kinetics.resolved.LOW_MODES`."""
+    from lta_jax.kinetics.resolved import LOW_MODES, momentum_grid
+    from lta_jax.rates.computed import ComputedRates
+    from lta_jax.rates.modes import ComputedModeRates, mode_model_of
+
+    from lta_jax.rates.base import RateVariant
+
+    if isinstance(rates, RateVariant) and mode_model_of(rates) is None:
+        return RateVariant(resolved_rates(rates.base, n_modes), rates.rate_scale, rates.h_plus)
+    inner = mode_model_of(rates)
+    if inner is not None:
+        if n_modes is not None and int(n_modes) != len(inner.y):
+            raise ValueError(f"the per-mode rates have {len(inner.y)} modes; n_modes={n_modes} conflicts")
+        return rates
+    if isinstance(rates, ComputedRates):
+        n = 48 if n_modes is None else int(n_modes)
+        if n < 2:
+            raise ValueError(f"need at least 2 momentum modes, got {n_modes}")
+        key = (id(rates), n)
+        hit = _MODE_MODELS.get(key)
+        if hit is None or hit[0] is not rates:
+            hit = (rates, ComputedModeRates(rates, np.asarray(momentum_grid(n, extra=LOW_MODES).y)))
+            _MODE_MODELS[key] = hit
+        return hit[1]
+    raise ValueError(f"the resolved equations need per-mode rates: the computed model (ComputedRates) or per-mode "
+                     f"tables (TabulatedModeRates.from_directory); got {rates.description!r}. An averaged model can be "
+                     "copied to every mode with lta_jax.rates.modes.UniformModeRates(rates, y)")
+
+
+def _solve_resolved(params, rates, t_start, t_end, thermo, susceptibility, options, n_modes, resolved_options,
+                    raise_on_failure):
+    from lta_jax.kinetics.resolved import ResolvedSystem, grid_from_modes
+    from lta_jax.rates.modes import mode_model_of
+    from lta_jax.solver.resolved import ResolvedOptions
+
+    mode_rates = resolved_rates(rates, n_modes)
+    t_start, t_end, thermo, susceptibility = validate_setup(params, mode_rates, t_start, t_end, thermo,
+                                                            susceptibility)
+    resolved_options = ResolvedOptions() if resolved_options is None else resolved_options
+    inner = mode_model_of(mode_rates)
+    grid = grid_from_modes(inner.y, rule=inner.quadrature)
+    if mode_rates.expensive:
+        mode_rates = cached_table(mode_rates, float(params.mass), t_end, t_start)
+    system = ResolvedSystem(_build_system(params, mode_rates, thermo, susceptibility, options), grid)
+    raw, mode_states = _solve_resolved_compiled(system, jnp.asarray(t_start), jnp.asarray(t_end), None,
+                                                resolved_options)
+    solution = ResolvedSolution(system=system, raw=raw, t_start=t_start, t_end=t_end, mode_states=mode_states)
+    if raise_on_failure and not solution.succeeded:
+        raise SolveError(solution.status, f"after {int(raw.num_steps)} steps")
+    return solution
+
+
+def _solve_resolved_compiled(*args):
+    from lta_jax.solver.resolved import solve_resolved_arrays
+
+    global _RESOLVED_JIT
+    if _RESOLVED_JIT is None:
+        _RESOLVED_JIT = eqx.filter_jit(solve_resolved_arrays)
+    return _RESOLVED_JIT(*args)
+
+
+_RESOLVED_JIT = None

@@ -25,7 +25,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import diffrax
 import equinox as eqx
@@ -69,6 +69,9 @@ class BatchSetup(eqx.Module):
     susceptibility: Susceptibility
     options: KineticOptions
     solver_options: SolverOptions = eqx.field(static=True)
+    # Momentum-resolved equations: the grid and their options (None: the averaged equations).
+    grid: Any = None
+    resolved_options: Any = eqx.field(static=True, default=None)
 
 
 def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
@@ -82,7 +85,14 @@ def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
     params = ModelParameters(theta[0], theta[1], theta[2], theta[3], theta[4], theta[5], hierarchy=like.hierarchy,
                              neutrino_data=like.neutrino_data, v0=like.v0)
     system = KineticSystem(params, setup.rates, setup.thermo, setup.susceptibility, setup.options)
-    raw = solve_arrays(system, t_start, t_end, None, setup.solver_options)
+    if setup.resolved_options is not None:
+        from lta_jax.kinetics.resolved import ResolvedSystem
+        from lta_jax.solver.resolved import solve_resolved_arrays
+
+        system = ResolvedSystem(system, setup.grid)
+        raw, _ = solve_resolved_arrays(system, t_start, t_end, None, setup.resolved_options)
+    else:
+        raw = solve_arrays(system, t_start, t_end, None, setup.solver_options)
     ok = raw.result == diffrax.RESULTS.successful
     y_end = raw.states[-1]
     temperatures = params.mass * jnp.exp(-raw.z)
@@ -133,7 +143,7 @@ def _compile_key(setup: BatchSetup):
     leaves = jax.tree_util.tree_leaves(eqx.filter(setup, eqx.is_array))
     return (_hash_or_id(setup.rates), _hash_or_id(setup.thermo), _hash_or_id(setup.susceptibility),
             setup.like.hierarchy, setup.options,
-            setup.solver_options, tuple((x.shape, str(x.dtype)) for x in leaves))
+            setup.solver_options, setup.resolved_options, tuple((x.shape, str(x.dtype)) for x in leaves))
 
 
 @eqx.filter_jit
@@ -284,6 +294,9 @@ def solve_batch(
     chunk_size: int | None = None,
     workers: int | None = None,
     callback: Callable[[int, int], None] | None = None,
+    kinetics: str = "averaged",
+    n_modes: int | None = None,
+    resolved_options=None,
 ) -> BatchResult:
     """Solve many parameter points; returns a :class:`BatchResult` with per-point observables and status.
 
@@ -298,7 +311,24 @@ def solve_batch(
             device count). Different chunk sizes compile separately; the last chunk is padded by repeating a point.
         workers: threads for "threads" (default: number of CPU cores).
         callback: called as ``callback(done, total)`` after each finished point or chunk (progress bars).
+        kinetics, n_modes, resolved_options: as in :func:`lta_jax.solve` ("resolved": the momentum-resolved
+            equations; their observables are computed from the averaged projection, as for a single solve).
     """
+    grid = None
+    if kinetics == "resolved":
+        from lta_jax.kinetics.resolved import grid_from_modes
+        from lta_jax.rates.modes import mode_model_of
+        from lta_jax.solver.integrate import resolved_rates
+        from lta_jax.solver.resolved import ResolvedOptions
+
+        rates = resolved_rates(rates, n_modes)
+        inner = mode_model_of(rates)
+        grid = grid_from_modes(inner.y, rule=inner.quadrature)
+        resolved_options = ResolvedOptions() if resolved_options is None else resolved_options
+    elif kinetics != "averaged":
+        raise ValueError(f"kinetics must be 'averaged' or 'resolved', got {kinetics!r}")
+    elif n_modes is not None or resolved_options is not None:
+        raise ValueError("n_modes and resolved_options need kinetics='resolved'")
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     arrays = parameter_arrays(points)
@@ -318,7 +348,7 @@ def solve_batch(
         # One mass for the whole batch: tabulate the rates once here instead of once per point inside the solve.
         rates = cached_table(rates, float(masses[0]), float(np.min(t_ends)), float(np.max(t_starts)))
     setup = BatchSetup(like, rates, thermo, susceptibility, KineticOptions() if options is None else options,
-                       solver_options)
+                       solver_options, grid, resolved_options)
     thetas = np.stack([arrays[k] for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")], axis=1)
     per_point: list[dict | None] = [None] * n
     seconds = np.zeros(n)

@@ -100,6 +100,8 @@ def check_settings(settings: dict) -> CheckedSettings:
         if n_modes < 2:
             raise ValueError(f"modes must be at least 2, got {n_modes}")
     precheck_rate_spec(settings.get("rates"), t_end, t_start, values["mass"], kinetics)
+    if settings.get("export") and not settings.get("dilution"):
+        raise ValueError("--export needs --dilution (it writes Y_Δα(T) and the dilution factor D(T))")
     for key in ("thermo", "susceptibility"):
         if settings.get(key) and not Path(str(settings[key])).is_file():
             raise FileNotFoundError(f"{key} table not found: {settings[key]}")

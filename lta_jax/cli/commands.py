@@ -31,7 +31,7 @@ DEFAULT_POINT = {
 }
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
              "source_term", "h_plus", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
-             "kinetics", "modes"}
+             "kinetics", "modes", "dilution", "export"}
 
 
 def _load_card(path: pathlib.Path) -> dict:
@@ -80,6 +80,10 @@ def solve(
     kinetics: Optional[str] = typer.Option(None, "--kinetics", help="averaged (default; 11 equations) or resolved "
                                            "(momentum-resolved, paper §6; --rates computed or a per-mode directory)"),
     modes: Optional[int] = typer.Option(None, "--modes", help="momentum modes of --kinetics resolved (default 48)"),
+    with_dilution: Optional[bool] = typer.Option(None, "--dilution/--no-dilution", help="add the entropy dilution by "
+                                                 "HNL decays: D_fin, Y_L_eff, Y_B_today, f_DM estimate"),
+    export: Optional[pathlib.Path] = typer.Option(None, "--export", help="with --dilution: text file of Y_Δα(T) and "
+                                                  "D(T) for dark-matter codes (docs/dilution.md)"),
     card: Optional[pathlib.Path] = typer.Option(None, "--card", help="TOML card with the same keys"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write the results as JSON"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="write a plot of the asymmetries (PNG)"),
@@ -93,7 +97,8 @@ def solve(
                                    hierarchy=hierarchy, rates=rates, T_start=T_start, T_end=T_end,
                                    source_term=source_term, h_plus=h_plus, rate_scale=rate_scale, thermo=thermo,
                                    susceptibility=susceptibility, solver=solver, max_steps=max_steps, json=json_path,
-                                   plot=plot, kinetics=kinetics, modes=modes).items() if v is not None}
+                                   plot=plot, kinetics=kinetics, modes=modes, dilution=with_dilution,
+                                   export=export).items() if v is not None}
     settings = dict(DEFAULT_POINT)
     no_input = not given and card is None
     if card is not None:
@@ -123,6 +128,9 @@ def solve(
     if settings.get("json"):
         pathlib.Path(settings["json"]).write_text(text + "\n")
     typer.echo(text)
+    if settings.get("export") and result["status"] == "success":
+        api.write_export(run, result, settings["export"])
+        typer.echo(f"export written to {settings['export']}", err=True)
     if settings.get("plot") and result["status"] == "success":
         api.write_plot(run, settings["plot"], result.get("Y_B"))
         typer.echo(f"plot written to {settings['plot']}", err=True)
@@ -320,6 +328,84 @@ def rates(
         plot_rate_tables(table, other, M, plot, model.description)
         report["plot"] = str(plot)
     typer.echo(to_json(report))
+
+
+@app.command()
+def dilution(
+    M: float = typer.Option(1.0, "--M", help="HNL mass [GeV]"),
+    delta_M: float = typer.Option(1.26e-11, "--delta-M", help="mass splitting ΔM [GeV]"),
+    im_omega: float = typer.Option(-0.14, "--im-omega", help="Im ω"),
+    re_omega: str = typer.Option("0.52pi", "--re-omega", help="Re ω [rad or Npi]"),
+    delta: str = typer.Option("1.30pi", "--delta", help="Dirac phase δ [rad or Npi]"),
+    eta: str = typer.Option("1.02pi", "--eta", help="Majorana phase η [rad or Npi]"),
+    hierarchy: str = typer.Option("NH", "--hierarchy", help="NH or IH"),
+    T_in: float = typer.Option(5.0, "--T-in", help="start of the late-time problem [GeV] (HNLs in equilibrium)"),
+    T_fin: float = typer.Option(1e-4, "--T-fin", help="end [GeV] (default 0.1 MeV)"),
+    lifetime_limit: float = typer.Option(0.02, "--lifetime-limit", help="flag HNL lifetimes above this [s] (BBN)"),
+    scan_mass: Optional[list[float]] = typer.Option(None, "--scan-mass", help="masses [GeV] for a D_fin table at "
+                                                    "Im ω = 0, 1, 2 (paper Fig. 3); repeat the option"),
+    json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write the result (with the trajectory)"),
+    plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG: Γ/H, yields, D(T) (or D_fin vs M)"),
+):
+    """Entropy dilution by HNL decays (paper §3): D_fin, lifetimes and D(T) for one point, or D_fin against M."""
+    from lta_jax.model.validity import check_hierarchy, check_parameter_values, parse_angle
+
+    try:
+        check_hierarchy(hierarchy.upper())
+        angles = dict(re_omega=parse_angle(re_omega), delta=parse_angle(delta), eta=parse_angle(eta))
+        masses = list(scan_mass) if scan_mass else [M]
+        for mass in masses:
+            check_parameter_values(mass=mass, delta_mass=delta_M, im_omega=im_omega, **angles)
+        if not (0 < T_fin < T_in):
+            raise ValueError(f"need 0 < T_fin < T_in, got {T_in!r}, {T_fin!r}")
+        if not lifetime_limit > 0:
+            raise ValueError(f"lifetime limit must be positive, got {lifetime_limit!r}")
+    except ValueError as err:
+        _fail(str(err))
+    enable_compilation_cache()
+    from lta_jax.model.parameters import ModelParameters
+    from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+    from lta_jax.studies import dilution as dil
+
+    def point(mass, imw):
+        return ModelParameters(mass, delta_M, imw, angles["re_omega"], angles["delta"], angles["eta"],
+                               hierarchy=hierarchy.upper())
+
+    common = dict(t_in=T_in, t_fin=T_fin, lifetime_limit_s=lifetime_limit)
+    if scan_mass:
+        table = {}
+        rows = []
+        for imw in (0.0, 1.0, 2.0):
+            table[imw] = []
+            for mass in masses:
+                out = dil.dilution(point(mass, imw), **common)
+                table[imw].append(out["D_fin"])
+                rows.append({"M": mass, "im_omega": imw, **{k: out[k] for k in (
+                    "status", "D_fin", "lifetimes_s", "lifetime_exceeds_limit")}})
+                typer.echo(f"M = {mass:g} GeV, Im ω = {imw:g}: D_fin = {out['D_fin']:.4g}", err=True)
+        report = {"masses": masses, "rows": rows, "inputs": {"delta_M": delta_M, **angles, "hierarchy": hierarchy,
+                                                              "T_in": T_in, "T_fin": T_fin}}
+        if plot:
+            from lta_jax.cli.plotting import plot_dilution_scan
+            plot_dilution_scan(masses, table, plot, f"D_fin against M, Re ω = {angles['re_omega']:.3g}, "
+                               f"δ = {angles['delta']:.3g}, η = {angles['eta']:.3g}, {hierarchy.upper()}")
+            report["plot"] = str(plot)
+        text = to_json(report)
+    else:
+        params = point(M, im_omega)
+        out = dil.dilution(params, **common)
+        report = {k: v for k, v in out.items() if k != "trajectory"}
+        report["inputs"] = params.as_dict()
+        text = to_json(report)
+        if json_path:
+            write_json_atomic(json_path, {**report, "trajectory": out["trajectory"]})
+        if plot and out["status"] == "success":
+            from lta_jax.cli.plotting import plot_dilution
+            plot_dilution(out, M, dil.hnl_decay_widths(params), in_house_thermodynamics(), plot,
+                          f"M = {M:g} GeV, Im ω = {im_omega:g}, {hierarchy.upper()}: late-time HNL decays")
+    if scan_mass and json_path:
+        json_path.write_text(text + "\n")
+    typer.echo(text)
 
 
 @app.command()

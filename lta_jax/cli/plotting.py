@@ -115,3 +115,54 @@ def plot_rate_tables(table: np.ndarray, other, mass: float, path, title: str = "
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_dilution(out: dict, mass: float, widths, thermo, path, title: str = "") -> None:
+    """The late-time HNL problem (paper Fig. 2): Γ_I⟨M/E⟩/H, the HNL yields n_I/s against equilibrium, and the
+    dilution factor D(T) = (s a³)(T)/(s a³)(T_in), all against T (decreasing to the right)."""
+    from lta_jax.studies.dilution import thermal_averages
+
+    traj = out["trajectory"]
+    t = np.asarray(traj["T"])
+    m_over_e = np.array([float(thermal_averages(mass, tt)[1]) for tt in t])
+    hubble = np.asarray(thermo.hubble_rate(t))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for i, label in enumerate(("N₂", "N₃")):
+        axes[0].loglog(t, float(widths[i]) * m_over_e / hubble, color=f"C{i}", label=f"{label} (τ = "
+                       f"{out['lifetimes_s'][i]:.2g} s)")
+        axes[1].loglog(t, np.asarray(traj["hnl_yields"])[:, i], color=f"C{i}", label=f"n/s, {label}")
+    axes[0].axhline(1.0, color="0.6", lw=0.8)
+    axes[0].set_ylabel("Γ ⟨M/E⟩ / H (radiation-dominated H)")
+    axes[0].set_title("decay rate over expansion rate", fontsize=9)
+    axes[1].loglog(t, np.asarray(traj["equilibrium_yield"]), "k:", label="n_eq/s (both helicities)")
+    axes[1].set_ylim(1e-3 * float(np.max(traj["hnl_yields"])), 3 * float(np.max(traj["hnl_yields"])))
+    axes[1].set_ylabel("yield n/s")
+    axes[1].set_title("HNL abundances", fontsize=9)
+    axes[2].semilogx(t, np.asarray(traj["D"]), "k")
+    axes[2].set_ylabel("D(T) = (s a³)(T) / (s a³)(T_in)")
+    axes[2].set_title(f"dilution: D_fin = {out['D_fin']:.3g}", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("T [GeV]")
+        ax.invert_xaxis()
+    for ax in axes[:2]:
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def plot_dilution_scan(masses, table: dict, path, title: str = "") -> None:
+    """D_fin against M for several Im ω (paper Fig. 3); ``table`` maps Im ω → list of D_fin."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for im_omega, values in table.items():
+        ax.loglog(masses, values, "o-", ms=4, label=f"Im ω = {im_omega:g}")
+    ax.set_xlabel("M [GeV]")
+    ax.set_ylabel("D_fin = (s a³)_fin / (s a³)_in")
+    ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.legend(fontsize=8)
+    ax.set_title(title or "entropy dilution by HNL decays", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

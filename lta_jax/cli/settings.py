@@ -32,6 +32,7 @@ class Run:
     kinetics: str = "averaged"
     n_modes: int | None = None
     resolved_options: object | None = None
+    dilution: dict | None = None
 
 
 def rate_model_from_spec(spec) -> RateModel:
@@ -110,6 +111,15 @@ def execute_run(run: Run) -> dict:
                         "susceptibility": getattr(run.susceptibility, "label", type(run.susceptibility).__name__)}
     base = getattr(run.rates, "base", run.rates)
     result["provisional_rates"] = isinstance(base, ProvisionalRates)
+    if run.settings.get("dilution") and result["status"] == "success":
+        from lta_jax.studies.dilution import dilution, effective_observables
+
+        dil = dilution(run.params, thermo=run.thermo if run.thermo.t_min <= 1e-4 else None)
+        run.dilution = dil
+        result["dilution"] = {k: v for k, v in dil.items() if k != "trajectory"}
+        if dil["status"] == "success":
+            result["dilution"].update(effective_observables(result["Y_L_end"], result["Y_B"], dil["D_fin"]))
+            result["dilution"]["Y_L_eff_note"] = f"Y_L(T_end = {run.t_end:g} GeV) / D_fin"
     if run.kinetics == "resolved":
         grid = run.solution.grid
         result["momentum_grid"] = {"n_modes": grid.n_modes, "y": [float(v) for v in grid.y],
@@ -133,3 +143,27 @@ def write_plot(run: Run, path, y_b: float | None = None) -> None:
              f"η = {float(p.eta) / math.pi:.3g}π, {p.hierarchy}\nrates: {run.rates.description.split(' (')[0]}")
     plot_asymmetries(run.solution, path, title=title, y_b=y_b)
 
+
+def write_export(run: Run, result: dict, path) -> None:
+    """Text export for sterile-neutrino dark-matter codes (docs/dilution.md): '#' header lines with the point, D_fin and
+    the column meanings, then two blocks, each introduced by a '# block:' line — the kinetic solution
+    (T [GeV], Y_Δe, Y_Δμ, Y_Δτ; T descending) and the dilution (T [GeV], D(T))."""
+    import numpy as np
+
+    if run.dilution is None or run.dilution["status"] != "success":
+        raise ValueError("no successful dilution solve to export")
+    p = run.params
+    sol = run.solution
+    traj = run.dilution["trajectory"]
+    lines = ["# lta-jax export: lepton asymmetries and entropy dilution (docs/dilution.md)",
+             f"# point: M = {float(p.mass):.10g} GeV, delta_M = {float(p.delta_mass):.10g} GeV, im_omega = "
+             f"{float(p.im_omega):.10g}, re_omega = {float(p.re_omega):.10g}, delta = {float(p.delta):.10g}, eta = "
+             f"{float(p.eta):.10g}, {p.hierarchy}; kinetics = {run.kinetics}",
+             f"# D_fin = {run.dilution['D_fin']:.10g}; frozen yields today = yield(T_in) / D_fin",
+             "# block: kinetic  columns: T[GeV] Y_De Y_Dmu Y_Dtau   (Y = n/s, Delta_alpha = L_alpha - B/3)"]
+    lines += [" ".join(f"{v:.10e}" for v in (t, *x[:3])) for t, x in zip(sol.temperatures, sol.states)]
+    lines.append("# block: dilution  columns: T[GeV] D(T) = (s a^3)(T) / (s a^3)(T_in)")
+    lines += [f"{t:.10e} {d:.10e}" for t, d in zip(np.asarray(traj["T"]), np.asarray(traj["D"]))]
+    from pathlib import Path
+
+    Path(path).write_text("\n".join(lines) + "\n")

@@ -79,21 +79,57 @@ def test_dilution_table(mass, im_omega):
     assert out["lifetime_exceeds_limit"] == (max(out["lifetimes_s"]) > 0.02)
 
 
-def test_gradient_of_d_fin():
-    """∂D_fin/∂Im ω through the diffrax solve (reverse mode) against a central finite difference."""
-    from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+@pytest.mark.slow
+def test_gradient_of_d_fin_in_all_six_parameters():
+    """∂D_fin/∂θ, θ = (M, log10 ΔM, Im ω, Re ω, δ, η), by forward mode through the diffrax solve, against central
+    finite differences of the same solve for M, Im ω, Re ω, δ (ΔM ≪ M enters only through M ∓ ΔM: negligible)."""
+    from lta_jax.solver.gradients import parameters_to_vector, vector_to_parameters
+    from lta_jax.studies.dilution import dilution_factor_and_gradient
 
-    thermo = in_house_thermodynamics()
+    # M = 1.3 GeV: between the nodes of the QCD correction of the hadronic widths, which is piecewise linear in ln M
+    # (at a node, e.g. M = 1 GeV, the widths have a kink: the forward derivative is one-sided, 0.9 % off the central
+    # difference of D_fin there).
+    point = ModelParameters(1.3, 1e-9, 0.5, 0.6 * math.pi, 1.1 * math.pi, 0.3 * math.pi)
+    value, grad = dilution_factor_and_gradient(point)
+    theta = np.asarray(parameters_to_vector(point))
+    assert float(value) == pytest.approx(dilution(point, n_save=20)["D_fin"], rel=1e-7)
+    assert abs(float(grad[1])) < 1e-6 * float(value)  # ΔM ≪ M enters only through M ∓ ΔM
+    for j, h in ((0, 1e-3), (2, 1e-3), (3, 1e-3), (4, 1e-3)):
+        e = np.zeros(6)
+        e[j] = h
+        plus = dilution(vector_to_parameters(jnp.asarray(theta + e), point), n_save=20)["D_fin"]
+        minus = dilution(vector_to_parameters(jnp.asarray(theta - e), point), n_save=20)["D_fin"]
+        fd = (plus - minus) / (2 * h)
+        # abs: the adaptive solve's step-selection noise in the difference, ≈ rtol · D_fin / h ≈ 1e-4 D_fin
+        assert float(grad[j]) == pytest.approx(fd, rel=2e-3, abs=1e-4 * abs(float(value))), j
+    assert float(grad[2]) < 0  # larger Im ω: larger mixings, faster decays, less dilution
 
-    def d_fin(im_omega):
-        p = ModelParameters(1.0, 1e-9, im_omega, math.pi / 2, 0.0, 0.0)
-        return solve_dilution_arrays(p.mass, hnl_decay_widths(p), thermo, n_save=20).d_fin
 
-    grad = float(jax.jit(jax.grad(d_fin))(0.5))
-    h = 1e-4
-    fd = (float(jax.jit(d_fin)(0.5 + h)) - float(jax.jit(d_fin)(0.5 - h))) / (2 * h)
-    assert grad == pytest.approx(fd, rel=1e-3)
-    assert grad < 0  # larger |Im ω|: larger mixings, faster decays, less dilution
+@pytest.mark.slow
+def test_gradient_of_the_effective_lta():
+    """∂Y_L^eff/∂θ (Y_L(10 GeV)/D_fin: the kinetic Jacobian and the dilution gradient by the quotient rule) against
+    central finite differences of Y_L/D_fin through the same observable map, for Im ω and Re ω."""
+    from lta_jax import ComputedRates
+    from lta_jax.solver.gradients import (_values, make_observable_map, parameters_to_vector,
+                                          vector_to_parameters)
+    from lta_jax.studies.dilution import effective_lta_and_gradient
+
+    rates = ComputedRates.build()
+    point = ModelParameters(1.0, 1.26e-11, -0.14, 0.52 * math.pi, 1.30 * math.pi, 1.02 * math.pi)
+    value, grad = effective_lta_and_gradient(point, rates, t_end=10.0)
+    fn = make_observable_map(point, rates, t_end=10.0)
+    theta = np.asarray(parameters_to_vector(point))
+
+    def y_eff(th):
+        y_l = float(np.asarray(_values(fn, jnp.asarray(th)))[1])
+        return y_l / dilution(vector_to_parameters(jnp.asarray(th), point), n_save=20)["D_fin"]
+
+    assert value == pytest.approx(y_eff(theta), rel=1e-6)
+    for j in (2, 3):
+        e = np.zeros(6)
+        e[j] = 1e-4
+        fd = (y_eff(theta + e) - y_eff(theta - e)) / 2e-4
+        assert grad[j] == pytest.approx(fd, rel=5e-3), j
 
 
 def test_effective_observables_and_inputs():

@@ -78,6 +78,7 @@ def test_uniform_rates_reduce_to_the_averaged_equations():
                                np.asarray(initial_state(kinetic, 1e3)), rtol=1e-13)
 
 
+@pytest.mark.slow
 def test_uniform_rates_solve_matches_the_averaged_solve():
     """The same at the level of a solve (structured splitting, 4 modes): Y_B, Y_L(10 GeV) and max |Y_e| of the resolved
     solve equal the averaged solve's to the splitting's accuracy."""

@@ -54,6 +54,14 @@ class ModeRateModel(RateModel):
     quadrature: str = eqx.field(static=True, default="equilibrium", kw_only=True)
 
 
+def _check_quadrature(rule: str) -> str:
+    from lta_jax.kinetics.resolved import RULES
+
+    if rule not in RULES:
+        raise ValueError(f"quadrature rule must be one of {RULES}, got {rule!r}")
+    return rule
+
+
 def _power_law(y, w_mu, w_rho, ratio: float) -> tuple[float, float]:
     """(A, p) with ⟨A y^p⟩_ρ / ⟨A y^p⟩_μ = ``ratio`` and ⟨A y^p⟩_μ = 1 (bisection in p; the ratio is monotone in p)."""
     def avg(p, w):
@@ -83,9 +91,10 @@ class ComputedModeRates(ModeRateModel):
     minus_shape: tuple = eqx.field(static=True)
     h_plus_norm: float = eqx.field(static=True)
 
-    def __init__(self, computed: ComputedRates, y):
+    def __init__(self, computed: ComputedRates, y, quadrature: str = "equilibrium"):
         self.computed = computed
         self.modes = jnp.asarray(np.asarray(y, dtype=float))
+        self.quadrature = _check_quadrature(quadrature)
         nodes, weights = computed.nodes
         f = 1 / (np.exp(nodes) + 1)  # massless weights: the constants describe T ≫ M
         w_mu, w_rho = weights * nodes**2 * f * (1 - f), weights * nodes**2 * f
@@ -134,9 +143,10 @@ class UniformModeRates(ModeRateModel):
     averaged: RateModel
     modes: Float[Array, "N"]
 
-    def __init__(self, averaged: RateModel, y):
+    def __init__(self, averaged: RateModel, y, quadrature: str = "equilibrium"):
         self.averaged = averaged
         self.modes = jnp.asarray(np.asarray(y, dtype=float))
+        self.quadrature = _check_quadrature(quadrature)
 
     @property
     def y(self) -> np.ndarray:

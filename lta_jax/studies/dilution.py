@@ -87,7 +87,9 @@ class DilutionProblem(eqx.Module):
         hubble = jnp.sqrt(8 * math.pi / 3 * rho) / c.M_PLANCK
         excess = n - n_eq
         q = jnp.sum(self.mass * self.widths * excess) / (t * jnp.exp(ln_s) * hubble)  # d ln S / d ln a
-        dx_du = 1.0 / (self.thermo.sound_speed_squared(t) * (3.0 - q))
+        # q → 3 would mean the injection heats the plasma as fast as expansion cools it (T stops falling): u = ln T
+        # is then no longer a time variable; report it as a failed solve (NaN) instead of integrating backwards.
+        dx_du = jnp.where(q < 3.0, 1.0 / (self.thermo.sound_speed_squared(t) * (3.0 - q)), jnp.nan)
         dn_du = -self.widths * m_over_e * excess / hubble * dx_du
         return jnp.concatenate([(q * dx_du)[None], dn_du])
 
@@ -107,8 +109,10 @@ class DilutionResult(eqx.Module):
 
 
 def solve_dilution_arrays(mass, widths, thermo: Thermodynamics, t_in=T_IN, t_fin=T_FIN, initial_yields=None,
-                          n_save: int = 400, rtol: float = 1e-7, max_steps: int = 20_000) -> DilutionResult:
-    """Pure, traceable late-time solve. ``initial_yields``: n_I/s at T_in (default: equilibrium, both helicities)."""
+                          n_save: int = 400, rtol: float = 1e-7, max_steps: int = 20_000,
+                          adjoint=None) -> DilutionResult:
+    """Pure, traceable late-time solve. ``initial_yields``: n_I/s at T_in (default: equilibrium, both helicities);
+    ``adjoint``: a diffrax adjoint (``diffrax.ForwardMode()`` for forward-mode derivatives; default reverse mode)."""
     mass = jnp.asarray(mass, dtype=float)
     widths = jnp.asarray(widths, dtype=float)
     t_in = jnp.asarray(t_in, dtype=float)
@@ -123,7 +127,7 @@ def solve_dilution_arrays(mass, widths, thermo: Thermodynamics, t_in=T_IN, t_fin
         diffrax.ODETerm(lambda u, y, a: problem.rhs(u, y, a)), diffrax.Kvaerno5(), t0=0.0, t1=u1, dt0=u1 / 1000,
         y0=jnp.concatenate([jnp.zeros(1), y0]), args=t_in, saveat=diffrax.SaveAt(ts=us),
         stepsize_controller=diffrax.PIDController(rtol=rtol, atol=jnp.array([1e-10, 1e-14, 1e-14])),
-        max_steps=max_steps, throw=False)
+        max_steps=max_steps, throw=False, adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint)
     temperatures = t_in * jnp.exp(-us)
     big_s = jnp.exp(sol.ys[:, 0])
     a3 = big_s / thermo.entropy_density(temperatures) * thermo.entropy_density(t_in)
@@ -177,6 +181,44 @@ def dilution(params: ModelParameters, *, thermo: Thermodynamics | None = None, t
     }
 
 
+def dilution_factor_and_gradient(params: ModelParameters, *, thermo: Thermodynamics | None = None,
+                                 t_in: float = T_IN, t_fin: float = T_FIN):
+    """(D_fin, ∂D_fin/∂θ) with θ = (M, log10 ΔM, Im ω, Re ω, δ, η) (:data:`lta_jax.solver.gradients.PARAMETER_NAMES`),
+    by forward-mode differentiation through the diffrax solve (six tangents in one pass; reverse mode through the
+    adaptive Kvaerno5 loop measured several times slower to compile and run). Equilibrium initial yields at T_in."""
+    from lta_jax.solver.gradients import parameters_to_vector
+
+    thermo = in_house_thermodynamics() if thermo is None else thermo
+    thermo.check_range(t_fin, t_in)
+    return _d_fin_value_and_grad(parameters_to_vector(params), params, thermo, float(t_in), float(t_fin))
+
+
+@eqx.filter_jit
+def _d_fin_value_and_grad(theta, like, thermo, t_in, t_fin):
+    from lta_jax.solver.gradients import vector_to_parameters
+
+    def d_fin(th):
+        p = vector_to_parameters(th, like)
+        return solve_dilution_arrays(p.mass, hnl_decay_widths(p), thermo, t_in, t_fin, n_save=20,
+                                     adjoint=diffrax.ForwardMode()).d_fin
+
+    return jax.vmap(lambda t: jax.jvp(d_fin, (theta,), (t,)), out_axes=(None, 0))(jnp.eye(theta.shape[0]))
+
+
+def effective_lta_and_gradient(params: ModelParameters, rates, *, t_end: float = 10.0, thermo=None, **kwargs):
+    """(Y_L^eff, ∂Y_L^eff/∂θ) with Y_L^eff = Y_L(T_end)/D_fin: the kinetic Jacobian of Y_L
+    (:func:`lta_jax.solver.gradients.observables_and_jacobian`, forward mode; ``kwargs`` go there) combined with
+    :func:`dilution_factor_and_gradient` by the quotient rule."""
+    from lta_jax.solver.gradients import OBSERVABLE_NAMES, observables_and_jacobian
+
+    values, jac = observables_and_jacobian(params, rates, t_end=t_end, thermo=thermo, **kwargs)
+    i = OBSERVABLE_NAMES.index("Y_L_end")
+    y_l, grad_y_l = float(values[i]), np.asarray(jac[i])
+    d, grad_d = dilution_factor_and_gradient(params)
+    d, grad_d = float(d), np.asarray(grad_d)
+    return y_l / d, grad_y_l / d - y_l * grad_d / d**2
+
+
 def effective_observables(y_l: float, y_b: float, d_fin: float, required: str | float = "paper") -> dict:
     """Y_L^eff = Y_L/D_fin, Y_B today = Y_B(T_sph)/D_fin and the dark-matter fraction estimate f_DM = Y_L^eff/Y_L^req
     (linear response, an estimate; paper §5.2, (5.1)). ``required``: a preset of :data:`REQUIRED_LTA` or a number."""
@@ -187,4 +229,4 @@ def effective_observables(y_l: float, y_b: float, d_fin: float, required: str | 
 
 
 __all__ = ["thermal_averages", "DilutionProblem", "DilutionResult", "solve_dilution_arrays", "hnl_decay_widths",
-           "dilution", "effective_observables", "T_IN", "T_FIN", "LIFETIME_LIMIT_S", "REQUIRED_LTA", "HBAR_GEV_S"]
+           "dilution", "effective_observables", "dilution_factor_and_gradient", "effective_lta_and_gradient", "T_IN", "T_FIN", "LIFETIME_LIMIT_S", "REQUIRED_LTA", "HBAR_GEV_S"]

@@ -174,7 +174,7 @@ def test_dilution_commands(tmp_path):
     assert data["status"] == "success" and data["D_fin"] > 1 and len(data["trajectory"]["T"]) > 10
     assert png.stat().st_size > 10_000
     export = tmp_path / "export.txt"
-    result = runner.invoke(app, ["solve", "--T-end", "10", "--dilution", "--export", str(export), "--json",
+    result = runner.invoke(app, ["solve", "--T-end", "5", "--dilution", "--export", str(export), "--json",
                                  str(tmp_path / "s.json")])
     assert result.exit_code == 0, result.output
     solved = json.loads((tmp_path / "s.json").read_text())
@@ -182,6 +182,8 @@ def test_dilution_commands(tmp_path):
     assert dil["Y_L_eff"] == pytest.approx(solved["Y_L_end"] / dil["D_fin"])
     assert dil["Y_B_today"] == pytest.approx(solved["Y_B"] / dil["D_fin"])
     assert "estimate" in dil["f_DM_note"]
+    assert dil["initial_yields_from"].startswith("the kinetic solution")  # the solve reached T_in = 5 GeV
+    assert len(dil["initial_yields"]) == 2 and min(dil["initial_yields"]) > 0
     text = export.read_text().splitlines()
     blocks = [i for i, line in enumerate(text) if line.startswith("# block:")]
     assert len(blocks) == 2
@@ -189,3 +191,35 @@ def test_dilution_commands(tmp_path):
     diluted = np.loadtxt(text[blocks[1] + 1:])
     assert kinetic.shape[1] == 4 and diluted.shape[1] == 2
     assert diluted[-1, 1] == pytest.approx(dil["D_fin"], rel=1e-9)
+
+
+def test_hnl_yields_from_a_kinetic_solution():
+    """Hand-over from the kinetic equations: n_I/s (both helicities) from Y+ in the h-basis. Equilibrium (Y+ = 0) gives
+    2 Y_eq each; in general the decay rate is the same in both bases, Tr(Γ_h X) = Γ₂ n₂ + Γ₃ n₃ with Γ_h the h-basis
+    decay matrix of lta_jax.rates.decays.decay_matrix and X = 2(Y+ + Y_eq 1)."""
+    from types import SimpleNamespace
+
+    from lta_jax.plasma.thermodynamics import equilibrium_yield, in_house_thermodynamics
+    from lta_jax.studies.dilution import hnl_yields_from_solution
+
+    thermo = in_house_thermodynamics()
+    y_eq = float(equilibrium_yield(thermo, 5.0, 1.0))
+    t = np.array([10.0, 5.0, 2.0])
+
+    def fake(y_plus):  # (Y+11, Y+22, Re Y+12, Im Y+12), the same at every saved point
+        states = np.zeros((3, 11))
+        states[:, 3:7] = y_plus
+        return SimpleNamespace(temperatures=t, states=states, succeeded=True, status="success",
+                               system=SimpleNamespace(thermo=thermo, params=SimpleNamespace(mass=1.0)))
+
+    np.testing.assert_allclose(hnl_yields_from_solution(fake([0, 0, 0, 0])), [2 * y_eq, 2 * y_eq], rtol=1e-12)
+    y_plus = np.array([-0.3, -0.5, 0.1, 0.05]) * y_eq
+    n2, n3 = hnl_yields_from_solution(fake(y_plus))
+    x = 2 * (np.array([[y_plus[0], y_plus[2] + 1j * y_plus[3]], [y_plus[2] - 1j * y_plus[3], y_plus[1]]])
+             + y_eq * np.eye(2))
+    for d2, d3 in ((1.0, 3.0), (2.0, 0.5)):
+        mean, half_diff = 0.5 * (d2 + d3), 0.5 * (d3 - d2)
+        gamma_h = np.array([[mean, -half_diff], [-half_diff, mean]])
+        assert np.trace(gamma_h @ x).real == pytest.approx(d2 * n2 + d3 * n3, rel=1e-12)
+    with pytest.raises(ValueError, match="outside the kinetic solution"):
+        hnl_yields_from_solution(fake([0, 0, 0, 0]), t_in=1.0)

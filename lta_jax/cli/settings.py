@@ -112,11 +112,17 @@ def execute_run(run: Run) -> dict:
     base = getattr(run.rates, "base", run.rates)
     result["provisional_rates"] = isinstance(base, ProvisionalRates)
     if run.settings.get("dilution") and result["status"] == "success":
-        from lta_jax.studies.dilution import dilution, effective_observables
+        from lta_jax.studies.dilution import T_IN, dilution, effective_observables, hnl_yields_from_solution
 
-        dil = dilution(run.params, thermo=run.thermo if run.thermo.t_min <= 1e-4 else None)
+        # The kinetic solution hands its HNL yields over at T_in when it reaches that far; else equilibrium at T_in.
+        handover = run.t_end <= T_IN
+        initial = hnl_yields_from_solution(run.solution, T_IN) if handover else None
+        dil = dilution(run.params, thermo=run.thermo if run.thermo.t_min <= 1e-4 else None, initial_yields=initial)
         run.dilution = dil
         result["dilution"] = {k: v for k, v in dil.items() if k != "trajectory"}
+        result["dilution"]["initial_yields"] = ([float(v) for v in initial] if handover else "equilibrium")
+        result["dilution"]["initial_yields_from"] = ("the kinetic solution at T_in" if handover
+                                                     else "equilibrium at T_in (the solve ends above T_in)")
         if dil["status"] == "success":
             result["dilution"].update(effective_observables(result["Y_L_end"], result["Y_B"], dil["D_fin"]))
             result["dilution"]["Y_L_eff_note"] = f"Y_L(T_end = {run.t_end:g} GeV) / D_fin"

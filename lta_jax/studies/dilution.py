@@ -181,6 +181,30 @@ def dilution(params: ModelParameters, *, thermo: Thermodynamics | None = None, t
     }
 
 
+def hnl_yields_from_solution(solution, t_in: float = T_IN) -> np.ndarray:
+    """n_I/s of N₂, N₃ (both helicities) at ``t_in`` from a kinetic solution that covers it — the hand-over from the
+    kinetic equations to the late-time problem instead of assuming equilibrium at T_in.
+
+    Both helicities together are Y_N + Y_N̄ = 2(Y+ + Y_eq 1) (h-basis, docs/physics.md §2.1); the mass-basis
+    populations are tr/2 ± Re X₁₂, the inverse of the basis map of :func:`lta_jax.rates.decays.decay_matrix` (the
+    decay rate Tr(Γ_h X) equals Γ₂ n₂ + Γ₃ n₃ for every Γ₂, Γ₃). The state is interpolated linearly in ln T."""
+    from lta_jax.plasma.thermodynamics import equilibrium_yield
+
+    t = np.asarray(solution.temperatures)
+    if not (t.min() * (1 - 1e-9) <= t_in <= t.max() * (1 + 1e-9)):
+        raise ValueError(f"T_in = {t_in:g} GeV is outside the kinetic solution ({t.min():g}–{t.max():g} GeV): solve "
+                         "down to T_in or below")
+    if not solution.succeeded:
+        raise ValueError(f"the kinetic solve failed ({solution.status}); no HNL yields to hand over")
+    order = np.argsort(t)
+    x = np.array([np.interp(np.log(t_in), np.log(t[order]), np.asarray(solution.states)[order, k])
+                  for k in (3, 4, 5)])
+    y_eq = float(equilibrium_yield(solution.system.thermo, t_in, solution.system.params.mass))
+    x11, x22, re12 = 2 * (x[0] + y_eq), 2 * (x[1] + y_eq), 2 * x[2]
+    half_trace = 0.5 * (x11 + x22)
+    return np.maximum(np.array([half_trace + re12, half_trace - re12]), 0.0)
+
+
 def dilution_factor_and_gradient(params: ModelParameters, *, thermo: Thermodynamics | None = None,
                                  t_in: float = T_IN, t_fin: float = T_FIN):
     """(D_fin, ∂D_fin/∂θ) with θ = (M, log10 ΔM, Im ω, Re ω, δ, η) (:data:`lta_jax.solver.gradients.PARAMETER_NAMES`),
@@ -229,4 +253,5 @@ def effective_observables(y_l: float, y_b: float, d_fin: float, required: str | 
 
 
 __all__ = ["thermal_averages", "DilutionProblem", "DilutionResult", "solve_dilution_arrays", "hnl_decay_widths",
-           "dilution", "effective_observables", "dilution_factor_and_gradient", "effective_lta_and_gradient", "T_IN", "T_FIN", "LIFETIME_LIMIT_S", "REQUIRED_LTA", "HBAR_GEV_S"]
+           "dilution", "effective_observables", "dilution_factor_and_gradient", "effective_lta_and_gradient",
+           "hnl_yields_from_solution", "T_IN", "T_FIN", "LIFETIME_LIMIT_S", "REQUIRED_LTA", "HBAR_GEV_S"]

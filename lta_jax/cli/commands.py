@@ -404,7 +404,7 @@ def dilution(
             plot_dilution(out, M, dil.hnl_decay_widths(params), in_house_thermodynamics(), plot,
                           f"M = {M:g} GeV, Im ω = {im_omega:g}, {hierarchy.upper()}: late-time HNL decays")
     if scan_mass and json_path:
-        json_path.write_text(text + "\n")
+        write_json_atomic(json_path, report)
     typer.echo(text)
 
 

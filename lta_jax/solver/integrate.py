@@ -27,6 +27,7 @@ from jaxtyping import Array, Float
 from lta_jax.model import constants as c
 from lta_jax.rates.interpolated import InterpolatedRates, tabulate
 from lta_jax.solver.magnus import LinearODETerm, Magnus4, fixed_grid_solve
+from lta_jax.solver.resolved import solve_resolved_arrays
 from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state, kinetic_generator,
                                       kinetic_rhs)
 from lta_jax.model.parameters import ModelParameters, validate_parameters
@@ -465,13 +466,4 @@ def _solve_resolved(params, rates, t_start, t_end, thermo, susceptibility, optio
     return solution
 
 
-def _solve_resolved_compiled(*args):
-    from lta_jax.solver.resolved import solve_resolved_arrays
-
-    global _RESOLVED_JIT
-    if _RESOLVED_JIT is None:
-        _RESOLVED_JIT = eqx.filter_jit(solve_resolved_arrays)
-    return _RESOLVED_JIT(*args)
-
-
-_RESOLVED_JIT = None
+_solve_resolved_compiled = eqx.filter_jit(solve_resolved_arrays)

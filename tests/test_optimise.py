@@ -4,6 +4,8 @@ the CLI contract (rates: the provisional model, so no reference data are needed)
 import json
 import math
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -192,3 +194,52 @@ def test_envelope_resumes_and_refuses_other_settings(tmp_path):
     assert [p["M"] for p in printed["points"]] == [1.0, 2.0]
     assert (tmp_path / "envelope.png").stat().st_size > 5000
     assert CliRunner().invoke(app, ["envelope", "--out", str(tmp_path / "x")]).exit_code == 2
+
+
+def test_effective_lta_objective_divides_by_the_dilution_factor():
+    """Objective "effective-lta": J = |Y_L|/D_fin (observable 6), ∇ ln J = ∇Y_L/Y_L − ∇D/D, and the projected step
+    climbs that, not |Y_L| (a D_fin growing along the Y_L ridge turns the step around)."""
+    scores = opt._Scores(opt.OBJECTIVE_INDEX["effective-lta"], TARGET, 0.1, bau=False, diluted=True)
+    obs = np.array([TARGET, -2e-6, 0, 0, 0, 1e-6, 4.0])
+    assert scores.objective(obs) == pytest.approx(5e-7)
+    jac = np.zeros((7, 5))
+    jac[1] = -2e-6 * np.array([1.0, 0, 0, 0, 0])  # ln|Y_L| grows along v0 ...
+    jac[6] = 4.0 * np.array([3.0, 0, 0, 0, 0])  # ... but ln D_fin grows three times faster
+    np.testing.assert_allclose(scores.log_gradient(obs, jac), [-2.0, 0, 0, 0, 0])
+    v = np.full(5, 0.5)
+    assert opt._step(v, obs, jac, radius=0.1, scores=scores, bau=False)[0] == pytest.approx(0.4)
+    plain = opt._Scores(opt.OBJECTIVE_INDEX["lta"], TARGET, 0.1, bau=False)
+    assert opt._step(v, obs[:6], jac[:6], radius=0.1, scores=plain, bau=False)[0] == pytest.approx(0.6)
+
+
+@pytest.mark.slow
+def test_effective_lta_optimisation_reports_the_diluted_objective():
+    """A short effective-LTA run: the D_fin of every evaluation is that of the dilution study (same point), the best
+    point's objective is |Y_L|/D_fin, its f_DM estimate is Y_L_eff/66e-6, and the forward-mode D_fin column of the
+    optimiser's Jacobian agrees with central differences."""
+    from lta_jax.studies.dilution import dilution
+
+    res = opt.optimise(ProvisionalRates(), objective="effective-lta", budget=40, seed=2, **SETUP)
+    best = res.best
+    assert best["status"] == "success"
+    assert best["objective"] == pytest.approx(abs(best["Y_L_end"]) / best["D_fin"], rel=1e-12)
+    params = ModelParameters(best["M"], best["delta_M"], best["im_omega"], best["re_omega"], best["delta"],
+                             best["eta"])
+    assert best["D_fin"] == pytest.approx(dilution(params)["D_fin"], rel=1e-4)
+    assert best["Y_L_eff"] == pytest.approx(best["Y_L_end"] / best["D_fin"], rel=1e-12)
+    assert best["f_DM_estimate"] == pytest.approx(abs(best["Y_L_eff"]) / 66e-6, rel=1e-12)
+    assert all(h["D_fin"] > 1.0 for h in res.history if h["status"] == "success")  # M = 1 GeV dilutes (D ≈ 1.5–3)
+    space = opt._Space.make(opt.LARGE_LTA_BOX, 1.0)
+    fn = make_observable_map(ModelParameters(1.0, 1e-11), ProvisionalRates(), t_start=1e3, t_end=50.0,
+                             solver_options=SolverOptions.fixed_grid(100))
+    from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+
+    problem = opt._Problem(fn, space, in_house_thermodynamics())
+    v = np.array([[0.3, 0.8, 0.4, 0.35, 0.6]])
+    obs, jac = (np.asarray(x) for x in opt._values_and_fd_jacobians(problem, jnp.asarray(v)))
+    assert obs.shape == (1, 7) and jac.shape == (1, 7, 5)
+    h = 1e-3
+    shifted = jnp.asarray(np.concatenate([v[0] + h * np.eye(5), v[0] - h * np.eye(5)]))
+    d_shifted = np.asarray(eqx.filter_jit(lambda p, x: jax.vmap(p.dilution_factor)(x))(problem, shifted))
+    central = (d_shifted[:5] - d_shifted[5:]) / (2 * h)
+    np.testing.assert_allclose(jac[0, 6], central, rtol=2e-3, atol=1e-4 * abs(obs[0, 6]))

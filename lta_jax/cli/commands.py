@@ -30,7 +30,7 @@ DEFAULT_POINT = {
     "hierarchy": "NH", "T_end": 5.0,
 }
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
-             "source_term", "h_plus", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
+             "source_term", "h_plus", "fnv", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
              "kinetics", "modes", "dilution", "export"}
 
 
@@ -49,6 +49,11 @@ def _load_card(path: pathlib.Path) -> dict:
     if unknown:
         raise typer.BadParameter(f"unknown keys in card {path}: {sorted(unknown)}; allowed: {sorted(CARD_KEYS)}")
     return card
+
+
+def _short(text: str, width: int = 110) -> str:
+    """A long description cut for a figure title (the JSON keeps it whole)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _fail(message: str) -> None:
@@ -70,6 +75,8 @@ def solve(
     T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
     source_term: Optional[bool] = typer.Option(None, "--source-term/--no-source-term", help="S_eq (default off)"),
     h_plus: Optional[bool] = typer.Option(None, "--h-plus/--no-h-plus", help="keep h̄+ (default on; paper §9)"),
+    fnv: Optional[bool] = typer.Option(None, "--fnv/--no-fnv", help="keep the fermion-number-violating rates γ̄− "
+                                       "(default on; --no-fnv sets γ̄− = 0 as in the paper's Fig. 13)"),
     rate_scale: Optional[float] = typer.Option(None, "--rate-scale", help="global rate scale κ (paper Fig. 18)"),
     thermo: Optional[str] = typer.Option(None, "--thermo", help="table in the Laine–Meyer format"),
     susceptibility: Optional[str] = typer.Option(None, "--susceptibility", help="susceptibility table"),
@@ -95,7 +102,7 @@ def solve(
     """
     given = {k: v for k, v in dict(M=M, delta_M=delta_M, im_omega=im_omega, re_omega=re_omega, delta=delta, eta=eta,
                                    hierarchy=hierarchy, rates=rates, T_start=T_start, T_end=T_end,
-                                   source_term=source_term, h_plus=h_plus, rate_scale=rate_scale, thermo=thermo,
+                                   source_term=source_term, h_plus=h_plus, fnv=fnv, rate_scale=rate_scale, thermo=thermo,
                                    susceptibility=susceptibility, solver=solver, max_steps=max_steps, json=json_path,
                                    plot=plot, kinetics=kinetics, modes=modes, dilution=with_dilution,
                                    export=export).items() if v is not None}
@@ -139,6 +146,82 @@ def solve(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def diagnose(
+    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV]"),
+    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV]"),
+    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω"),
+    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad or Npi]"),
+    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi]"),
+    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi]"),
+    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH"),
+    rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
+    T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
+    T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
+    h_plus: Optional[bool] = typer.Option(None, "--h-plus/--no-h-plus", help="keep h̄+ (default on; paper §9)"),
+    fnv: Optional[bool] = typer.Option(None, "--fnv/--no-fnv", help="keep γ̄− (default on; paper Fig. 13)"),
+    rate_scale: Optional[float] = typer.Option(None, "--rate-scale", help="global rate scale κ (paper Fig. 18)"),
+    card: Optional[pathlib.Path] = typer.Option(None, "--card", help="TOML card with the solve keys"),
+    points: int = typer.Option(300, "--points", help="temperatures of the diagnostic grid (log-spaced)"),
+    json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write everything (with the arrays) as JSON"),
+    plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="six-panel PNG in the style of Figs. 4, 5, 11, 13"),
+):
+    """Why an asymmetry is made or survives: Γ_N eigenvalues over H (with and without γ̄−), the eigenvalues of the
+    linear matrix A(T), δM(T), Γ_osc/H, T_osc, T_in/T_out and L± along a solve (docs/diagnostics.md). stdout: the
+    summary as JSON; --json adds the arrays."""
+    given = {k: v for k, v in dict(M=M, delta_M=delta_M, im_omega=im_omega, re_omega=re_omega, delta=delta, eta=eta,
+                                   hierarchy=hierarchy, rates=rates, T_start=T_start, T_end=T_end, h_plus=h_plus,
+                                   fnv=fnv, rate_scale=rate_scale).items() if v is not None}
+    settings = dict(DEFAULT_POINT)
+    if card is not None:
+        settings.update(_load_card(card))
+    settings.update(given)
+    settings.pop("plot", None)
+    settings.pop("json", None)
+    from lta_jax.cli.checks import check_settings
+
+    try:
+        check_settings(settings)
+        if not 10 <= points <= 5000:
+            raise ValueError(f"--points must be between 10 and 5000, got {points}")
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    import numpy as np
+
+    from lta_jax.cli import settings as api
+    from lta_jax.solver.diagnostics import diagnose as run_diagnostics
+
+    try:
+        run = api.prepare_run(settings)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    enable_compilation_cache()
+    typer.echo(f"rates: {run.rates.description}", err=True)
+    result = api.execute_run(run)
+    if result["status"] != "success":
+        typer.echo(to_json({"status": result["status"], "inputs": result["inputs"]}))
+        typer.echo(f"error: the solve failed ({result['status']}); no diagnostics", err=True)
+        raise typer.Exit(code=1)
+    temperatures = np.geomspace(run.t_start, run.t_end, points)
+    diag = run_diagnostics(run.solution.system, temperatures, run.solution)
+    arrays = {k for k, v in diag.items() if isinstance(v, np.ndarray)} | {"run"}
+    report = {"status": "success", "inputs": result["inputs"], "Y_B": result["Y_B"], "Y_L_end": result["Y_L_end"]}
+    report.update({k: v for k, v in diag.items() if k not in arrays})
+    if json_path:
+        write_json_atomic(json_path, {**report, **{k: diag[k] for k in arrays}})
+        report["json"] = str(json_path)
+    if plot:
+        from lta_jax.cli.plotting import plot_diagnostics
+
+        p = run.params
+        plot_diagnostics(diag, plot, f"M = {float(p.mass):g} GeV, ΔM = {float(p.delta_mass):.3g} GeV, "
+                                     f"Im ω = {float(p.im_omega):.4g}, Re ω = {float(p.re_omega) / math.pi:.6g}π, "
+                                     f"δ = {float(p.delta) / math.pi:.3g}π, η = {float(p.eta) / math.pi:.3g}π, "
+                                     f"{p.hierarchy}\nrates: {_short(run.rates.description)}")
+        report["plot"] = str(plot)
+    typer.echo(to_json(report))
+
+
 # Options shared by the optimiser commands (optimise, envelope).
 CANDIDATES_OPTION = typer.Option(8, "--candidates", help="candidates refined together")
 GRID_STEPS_OPTION = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)")
@@ -147,7 +230,7 @@ LTA_T_END_OPTION = typer.Option(10.0, "--T-end", help="temperature where the LTA
 
 @app.command()
 def optimise(
-    objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|) or max-ye (max |Y_Δe|, T ≤ T_sph)"),
+    objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|), effective-lta (|Y_L(T_end)|/D_fin after the dilution by HNL decays) or max-ye (max |Y_Δe|, T ≤ T_sph)"),
     M: float = typer.Option(1.0, "--M", help="HNL mass [GeV] (with --free-M: only the hierarchy reference)"),
     free_M: bool = typer.Option(False, "--free-M", help="optimise M as well (within --mass-range)"),
     mass_range: tuple[float, float] = typer.Option((0.1, 30.0), "--mass-range", help="M bounds with --free-M [GeV]"),
@@ -210,7 +293,7 @@ def envelope(
     more_masses: Optional[list[float]] = typer.Argument(None, help="further masses after --masses (--masses 0.5 1 2)",
                                                          show_default=False),
     masses: Optional[float] = typer.Option(None, "--masses", help="HNL masses [GeV]: --masses 0.5 1 2 5 10 20 30"),
-    objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|) or max-ye"),
+    objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|), effective-lta (|Y_L|/D_fin, after dilution) or max-ye"),
     hierarchy: str = typer.Option("NH", "--hierarchy", help="NH or IH"),
     bau: Optional[bool] = typer.Option(None, "--bau/--no-bau", help="only with / only without the BAU constraint "
                                        "(default: both curves)"),
@@ -251,7 +334,8 @@ def envelope(
         _fail(str(err))
     env.plot_envelope(result, out / "envelope.png")
     rows = [{"M": p["M"], "bau": p["bau"], "objective": p["best"].get("objective"),
-             "feasible": p["best"].get("feasible"), "Y_B": p["best"].get("Y_B")} for p in result["points"]]
+             "feasible": p["best"].get("feasible"), "Y_B": p["best"].get("Y_B")}
+            | {k: p["best"][k] for k in ("D_fin", "f_DM_estimate") if k in p["best"]} for p in result["points"]]
     typer.echo(to_json({"out": str(out), "json": str(out / "envelope.json"), "plot": str(out / "envelope.png"),
                         "points": rows}))
 

@@ -10,6 +10,8 @@ import numpy as np  # noqa: E402
 
 from lta_jax.model import constants as c  # noqa: E402
 
+import math  # noqa: E402
+
 
 def plot_asymmetries(solution, path, title: str = "", reference=None, y_b: float | None = None):
     """|Y_Δα|, |Y_L| and |Δ_N| vs T (log–log; solid where positive, dashed where negative), T_sph marked, and Y_B at
@@ -165,4 +167,79 @@ def plot_dilution_scan(masses, table: dict, path, title: str = "") -> None:
     ax.set_title(title or "entropy dilution by HNL decays", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def plot_diagnostics(diag: dict, path, title: str = "") -> None:
+    """Six panels in the style of the paper's Figs. 4, 5, 11 and 13 from :func:`lta_jax.solver.diagnostics.diagnose`:
+    rates over H (Γ_N eigenvalues with and without γ̄−, |Re λ| of A), Γ_osc/H, δM(T) against δM(0), T_osc(T), and along
+    the run L±, Δ_N, Y_L and the flavoured asymmetries. T increases to the right (time runs right to left), as in the
+    paper."""
+    t = np.asarray(diag["T"])
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.2))
+    ax = axes[0, 0]
+    g, g0 = np.asarray(diag["gamma_N_over_H"]), np.asarray(diag["gamma_N_over_H_without_fnv"])
+    for k, style in ((0, "C0"), (1, "C1")):
+        ax.loglog(t, np.abs(g[:, k]), color=style, label=f"Γ_N eigenvalue {k + 1} / H")
+        ax.loglog(t, np.abs(g0[:, k]), color=style, ls="--", lw=1, label=f"same, γ̄− = 0" if k == 0 else None)
+    if "A_eigenvalues_over_H" in diag:
+        a = np.asarray(diag["A_eigenvalues_over_H"])
+        ax.loglog(t, a[:, 0], color="C2", ls="--", lw=1.5, label="|Re λ|_min of A / H")
+        ax.loglog(t, a[:, 1], color="C2", ls=":", lw=1, label="|Re λ|_max of A / H")
+    ax.axhline(1.0, color="k", lw=0.8)
+    eq = diag["equilibration"]
+    for key, marker in (("T_in", "v"), ("T_out", "^")):
+        if eq[key] is not None:
+            ax.plot([eq[key]], [1.0], marker=marker, color="k", ms=8, ls="none",
+                    label=f"{key} = {eq[key]:.3g} GeV")
+    ax.set_ylabel("rate / H")
+    ax.set_title("rates over H (Figs. 4, 5, 11, 13)", fontsize=10)
+    ax.legend(fontsize=7, loc="best")
+
+    ax = axes[0, 1]
+    ax.loglog(t, np.asarray(diag["Gamma_osc_over_H"]), color="C3")
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_ylabel("Γ_osc / H = M δM(T) / (3 T H)")
+    ax.set_title("oscillation rate over H (4.5), Fig. 11 middle", fontsize=10)
+
+    ax = axes[0, 2]
+    ax.loglog(t, np.asarray(diag["delta_M_T"]), color="C4", label="δM(T) from H_N (4.7)")
+    ax.axhline(diag["delta_M_vacuum"], color="0.4", ls="--", lw=1, label=f"δM(0) (4.8) = {diag['delta_M_vacuum']:.3g} GeV")
+    ax.set_ylabel("δM [GeV]")
+    ax.set_title("physical mass difference", fontsize=10)
+    ax.legend(fontsize=7)
+
+    ax = axes[1, 0]
+    ax.loglog(t, np.asarray(diag["T_osc_T"]), color="C5", label="T_osc from δM(T), M0(T) (4.6)")
+    ax.loglog(t, t, color="0.5", lw=0.8, ls=":", label="T_osc = T")
+    ax.set_ylabel("T_osc [GeV]")
+    ax.set_title("oscillation temperature", fontsize=10)
+    ax.legend(fontsize=7)
+
+    run = diag.get("run")
+    for ax, keys, heading in ((axes[1, 1], ("L_plus", "L_minus", "Delta_N", "Y_L"), "L± = Δ_N ∓ Σ Y_Δα (4.4), Fig. 4"),
+                              (axes[1, 2], ("Y_De", "Y_Dmu", "Y_Dtau"), "flavoured asymmetries (Fig. 11 lower)")):
+        if run is None:
+            ax.set_visible(False)
+            continue
+        tr = np.asarray(run["T"])
+        peak = max(float(np.max(np.abs(np.asarray(run[k])))) for k in keys)
+        labels = {"L_plus": "L+ = Δ_N − Σ Y_Δα", "L_minus": "L− = Δ_N + Σ Y_Δα", "Delta_N": "Δ_N = Tr Y−",
+                  "Y_L": "Σ Y_Δα", "Y_De": "Y_Δe", "Y_Dmu": "Y_Δμ", "Y_Dtau": "Y_Δτ"}
+        for k, style in zip(keys, ("-", "--", ":", "-") if len(keys) == 4 else ("-", "--", ":")):
+            ax.plot(tr, np.asarray(run[k]), ls=style, lw=1.6 if style == ":" else 1.3, label=labels[k])
+        ax.set_xscale("log")
+        # A power of ten for the linear band keeps the ±threshold tick labels apart.
+        ax.set_yscale("symlog", linthresh=10.0 ** math.floor(math.log10(max(peak * 1e-4, 1e-30))))
+        ax.set_ylabel("Y = n/s")
+        ax.set_title(heading, fontsize=10)
+        ax.legend(fontsize=7)
+    for ax in axes.flat:
+        ax.axvline(c.T_SPHALERON, color="0.7", lw=0.8)
+        ax.set_xlabel("T [GeV]")
+        ax.grid(True, which="major", alpha=0.25)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     plt.close(fig)

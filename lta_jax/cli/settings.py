@@ -73,7 +73,9 @@ def prepare_run(settings: dict) -> Run:
             model.check_range(t_end, t_start)
     base = rate_model_from_spec(rates_spec)
     h_plus = bool(settings.get("h_plus", True))
-    rates = base if (scale == 1.0 and h_plus) else RateVariant(base, rate_scale=scale, h_plus=h_plus)
+    fnv = bool(settings.get("fnv", True))
+    rates = (base if (scale == 1.0 and h_plus and fnv)
+             else RateVariant(base, rate_scale=scale, h_plus=h_plus, fermion_number_violation=fnv))
     thermo = in_house_thermodynamics() if thermo is None else thermo
     susc = in_house_susceptibility() if susc is None else susc
     rates.check_range(t_end, t_start, float(params.mass))
@@ -103,6 +105,7 @@ def execute_run(run: Run) -> dict:
     result = summary(run.solution)
     result["inputs"] = {**run.params.as_dict(), "T_start": run.t_start, "T_end": run.t_end,
                         "source_term": run.options.source_term, "h_plus": bool(run.settings.get("h_plus", True)),
+                        "fermion_number_violation": bool(run.settings.get("fnv", True)),
                         "rate_scale": float(run.settings.get("rate_scale", 1.0)),
                         "rates": run.rates.description, "thermo": run.thermo.label,
                         "solver": str(run.settings.get("solver", "magnus")).lower(),

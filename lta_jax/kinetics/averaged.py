@@ -184,13 +184,20 @@ def equilibrium_source(system: KineticSystem, z):
     return jax.jvp(y_eq, (z,), (jnp.ones_like(z),))[1]
 
 
-def _linear_part(system: KineticSystem, coeffs: RateCoefficients, omega_tilde, x) -> Float[Array, "11"]:
-    """H dx/dz without the source term: linear in x, linear in the seven coefficients, affine in ω̃."""
+def system_rate_matrices(system: KineticSystem, coeffs: RateCoefficients) -> RateMatrices:
+    """The rate matrices the equations of ``system`` use: :func:`rate_matrices` plus, with ``hnl_decays``, the vacuum
+    decays (3.1) in Γ_N."""
     mats = rate_matrices(coeffs, system.bilinears, system.params.delta_mass)
     if system.options.hnl_decays:
         # (3.1): rest-frame widths times the thermal time dilation ⟨M/E⟩ = M⟨1/E_N⟩ = −h̄0.
         decays = -coeffs.h_zero * (system.decays_re + 1j * system.decays_im)
         mats = eqx.tree_at(lambda m: m.gamma_N, mats, mats.gamma_N + decays)
+    return mats
+
+
+def _linear_part(system: KineticSystem, coeffs: RateCoefficients, omega_tilde, x) -> Float[Array, "11"]:
+    """H dx/dz without the source term: linear in x, linear in the seven coefficients, affine in ω̃."""
+    mats = system_rate_matrices(system, coeffs)
     y_delta, y_plus, y_minus = state_to_matrices(x)
     d_delta, d_plus, d_minus = averaged_equations(mats, omega_tilde, y_delta, y_plus, y_minus)
     return matrices_to_state(d_delta, d_plus, d_minus)

@@ -183,22 +183,27 @@ class TabulatedRates(RateModel):
 
 class RateVariant(RateModel):
     """Paper variants of a base model: ``h_plus=False`` sets h̄+ ≡ 0 (paper §9, Fig. 19; docs/physics.md §6.5);
-    ``rate_scale`` = κ multiplies every γ̄ (hence Γ_να, Γ̃_να, Γ_N, Γ̃^α_N) but not H_N (paper Fig. 18)."""
+    ``rate_scale`` = κ multiplies every γ̄ (hence Γ_να, Γ̃_να, Γ_N, Γ̃^α_N) but not H_N (paper Fig. 18);
+    ``fermion_number_violation=False`` sets the fermion-number-violating rates γ̄_ν− = γ̄_N− = 0 (paper Fig. 13: the
+    rates of the earlier studies that missed them; h̄−, a Hamiltonian term, is kept)."""
 
     base: RateModel
     rate_scale: Float[Array, ""]
     h_plus: bool = eqx.field(static=True, default=True)
+    fermion_number_violation: bool = eqx.field(static=True, default=True)
 
-    def __init__(self, base: RateModel, rate_scale=1.0, h_plus: bool = True):
+    def __init__(self, base: RateModel, rate_scale=1.0, h_plus: bool = True, fermion_number_violation: bool = True):
         self.base = base
         self.rate_scale = jnp.asarray(rate_scale, dtype=float)
         self.h_plus = bool(h_plus)
+        self.fermion_number_violation = bool(fermion_number_violation)
 
     def __call__(self, temperature, mass):
         r = self.base(temperature, mass)
         k = self.rate_scale
+        fnv = k if self.fermion_number_violation else 0.0 * k
         return RateCoefficients(
-            r.gamma_nu_plus * k, r.gamma_nu_minus * k, r.gamma_N_plus * k, r.gamma_N_minus * k,
+            r.gamma_nu_plus * k, r.gamma_nu_minus * fnv, r.gamma_N_plus * k, r.gamma_N_minus * fnv,
             r.h_plus if self.h_plus else jnp.zeros_like(r.h_plus), r.h_minus, r.h_zero,
         )
 
@@ -214,7 +219,7 @@ class RateVariant(RateModel):
 
     @property
     def description(self) -> str:
-        extra = [] if self.h_plus else ["h+ off"]
+        extra = ([] if self.h_plus else ["h+ off"]) + ([] if self.fermion_number_violation else ["γ̄− = 0"])
         if float(self.rate_scale) != 1.0:
             extra.append(f"κ = {float(self.rate_scale):g}")
         return self.base.description + (f" [{', '.join(extra)}]" if extra else "")

@@ -1,7 +1,10 @@
 """Maximise the LTA (or max |Y_e|) under the BAU constraint: screen, then refine with projected gradients.
 
-Problem: maximise J(θ) = |Y_L(T_end)| (objective "lta", T_end = 10 GeV by default) or the p-norm surrogate of
-max_{T ≤ T_sph} |Y_Δe| ("max-ye") subject to |Y_B/Y_B^target − 1| ≤ tol (or unconstrained with ``bau=False``).
+Problem: maximise J(θ) = |Y_L(T_end)| (objective "lta", T_end = 10 GeV by default), the effective LTA
+|Y_L(T_end)|/D_fin after the entropy dilution by the HNL decays ("effective-lta", paper Fig. 8 lower panel; D_fin from
+:mod:`lta_jax.studies.dilution` with equilibrium HNLs at 5 GeV) or the p-norm surrogate of max_{T ≤ T_sph} |Y_Δe|
+("max-ye") subject to |Y_B/Y_B^target − 1| ≤ tol (or unconstrained with ``bau=False``). The BAU constraint stays on
+Y_B(T_sph) before dilution, as in the paper.
 
 Why not multi-start Adam on a penalty (the first optimiser): every start ended in its own narrow basin, the BAU band was
 entered late or never, and it lost to random scanning at equal budget. The landscape is multimodal with narrow ridges
@@ -39,6 +42,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -55,7 +59,11 @@ LARGE_LTA_BOX = {"log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2), "re_o
                  "delta": (0.0, 2 * math.pi), "eta": (0.0, 2 * math.pi)}
 #: Coordinates that wrap around (the others are kept inside the box).
 PERIODIC = ("delta", "eta")
-OBJECTIVES = ("lta", "max-ye")
+OBJECTIVES = ("lta", "max-ye", "effective-lta")
+#: Observable index of each objective's numerator (OBSERVABLE_NAMES); "effective-lta" divides by D_fin (index 6).
+OBJECTIVE_INDEX = {"lta": 1, "max-ye": 5, "effective-lta": 1}
+#: Observables of the optimiser: the kinetic ones, then D_fin with the effective-LTA objective.
+DILUTION_INDEX = 6
 #: Node-grid steps of the optimiser's solves (Fig.-18 point to 5 GeV: 400 steps agree with 800 to ≈1e-5 in Y_L).
 OPTIMISATION_STEPS = 400
 #: Candidates refined together (one batched value + Jacobian per iteration).
@@ -133,13 +141,29 @@ class _Space(eqx.Module):
 
 
 class _Problem(eqx.Module):
-    """θ ↦ observables in the normalised coordinates (the objective is chosen outside: one compilation serves both)."""
+    """θ ↦ observables in the normalised coordinates (the objective is chosen outside: one compilation serves lta and
+    max-ye). With ``thermo`` set, D_fin of the late-time dilution solve is appended (effective-LTA objective)."""
 
     fn: ObservableMap
     space: _Space
+    thermo: object = None  # Thermodynamics of the dilution solve, or None (no D_fin)
+
+    def kinetic(self, v):
+        return self.fn(self.space.theta(v))
+
+    def dilution_factor(self, v):
+        """D_fin (T_in = 5 GeV, equilibrium HNLs → 0.1 MeV): forward-mode differentiable (diffrax ForwardMode)."""
+        from lta_jax.solver.gradients import vector_to_parameters
+        from lta_jax.studies.dilution import hnl_decay_widths, solve_dilution_arrays
+
+        p = vector_to_parameters(self.space.theta(v), self.fn.like)
+        return solve_dilution_arrays(p.mass, hnl_decay_widths(p), self.thermo, n_save=2, rtol=1e-6,
+                                     adjoint=diffrax.ForwardMode()).d_fin
 
     def observables(self, v):
-        return self.fn(self.space.theta(v))
+        if self.thermo is None:
+            return self.kinetic(v)
+        return jnp.concatenate([self.kinetic(v), self.dilution_factor(v)[None]])
 
 
 @eqx.filter_jit
@@ -163,12 +187,21 @@ FD_STEP = 1e-6
 
 @eqx.filter_jit
 def _values_and_fd_jacobians(problem: _Problem, vs):
-    """Observables (K, 6) and forward-difference ∂observables/∂v (K, 6, d) from one batch of K (d + 1) solves."""
+    """Observables (K, n) and forward-difference ∂observables/∂v (K, n, d) from one batch of K (d + 1) solves.
+
+    D_fin (effective-LTA objective) comes from an adaptive solve whose step-size choices would make a difference
+    quotient noisy, so its derivative is taken by forward mode (all d tangents in one pass) instead."""
     d = vs.shape[1]
     shifted = vs[:, None, :] + FD_STEP * jnp.eye(d)[None]
     everything = jnp.concatenate([vs[:, None, :], shifted], axis=1).reshape(-1, d)
-    obs = jax.vmap(problem.observables)(everything).reshape(vs.shape[0], d + 1, -1)
-    return obs[:, 0], jnp.swapaxes((obs[:, 1:] - obs[:, :1]) / FD_STEP, 1, 2)
+    obs = jax.vmap(problem.kinetic)(everything).reshape(vs.shape[0], d + 1, -1)
+    values, jac = obs[:, 0], jnp.swapaxes((obs[:, 1:] - obs[:, :1]) / FD_STEP, 1, 2)
+    if problem.thermo is None:
+        return values, jac
+    tangents = jnp.eye(d)
+    d_fin, d_jac = jax.vmap(lambda v: jax.vmap(lambda t: jax.jvp(problem.dilution_factor, (v,), (t,)),
+                                               out_axes=(None, 0))(tangents))(vs)
+    return jnp.concatenate([values, d_fin[:, None]], axis=1), jnp.concatenate([jac, d_jac[:, None, :]], axis=1)
 
 
 GRADIENTS = {"fd": _values_and_fd_jacobians, "ad": _values_and_jacobians}
@@ -219,12 +252,19 @@ def _fold(obs: np.ndarray, v: np.ndarray, space: _Space, cp_symmetry: bool):
 class _Scores:
     """Objective, constraint residual and merit of observables (see module docstring)."""
 
-    def __init__(self, objective_index, target, tolerance, bau):
+    def __init__(self, objective_index, target, tolerance, bau, diluted=False):
         self.k, self.target, self.log_band, self.bau = objective_index, target, math.log1p(tolerance), bau
-        self.tolerance = tolerance
+        self.tolerance, self.diluted = tolerance, diluted
 
     def objective(self, obs):
-        return np.abs(obs[..., self.k])
+        """J: |obs[k]|, divided by D_fin for the effective LTA."""
+        j = np.abs(obs[..., self.k])
+        return j / obs[..., DILUTION_INDEX] if self.diluted else j
+
+    def log_gradient(self, obs, jac):
+        """∇ ln J of one point (the sign of obs[k] cancels; ln J = ln|Y_L| − ln D_fin for the effective LTA)."""
+        grad = jac[self.k] / obs[self.k]
+        return grad - jac[DILUTION_INDEX] / obs[DILUTION_INDEX] if self.diluted else grad
 
     def residual(self, obs):
         """g = ln(Y_B/target) (−inf for Y_B ≤ 0)."""
@@ -252,8 +292,7 @@ class _Scores:
 def _step(v, obs, jac, radius, scores: _Scores, bau: bool):
     """Projected gradient step in v (one candidate): ascend ln J along the constraint's tangent space, restore
     g = ln(Y_B/target) → 0 by Gauss–Newton, limit the tangent move to ``radius``."""
-    k = scores.k
-    grad_j = jac[k] / obs[k]  # ∇ ln|J| (sign of J cancels)
+    grad_j = scores.log_gradient(obs, jac)
     if not bau:
         return v + radius * grad_j / (np.linalg.norm(grad_j) + 1e-300)
     grad_g = jac[0] / obs[0]  # ∇ ln Y_B
@@ -328,8 +367,15 @@ def optimise(
     fn = make_observable_map(reference, rates, t_start=t_start, t_end=t_end, thermo=thermo,
                              susceptibility=susceptibility, solver_options=SolverOptions.fixed_grid(steps),
                              mode="forward", single_mass=not free_mass)
-    problem = _Problem(fn, space)
-    scores = _Scores(1 if objective == "lta" else 5, bau_target, bau_tolerance, bau)
+    diluted = objective == "effective-lta"
+    if diluted:
+        from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+        from lta_jax.studies.dilution import T_FIN, T_IN
+
+        dilution_thermo = in_house_thermodynamics() if thermo is None else thermo
+        dilution_thermo.check_range(T_FIN, T_IN)
+    problem = _Problem(fn, space, dilution_thermo if diluted else None)
+    scores = _Scores(OBJECTIVE_INDEX[objective], bau_target, bau_tolerance, bau, diluted)
     t0 = time.perf_counter()
     history: list = []
     state = dict(used=0.0, best=None, best_obs=None)
@@ -350,7 +396,7 @@ def optimise(
     # 1. Screen.
     n_screen = max(1, int(budget * screen_fraction))
     sample = starting_points(n_screen, sampler=sampler, seed=seed, dim=space.dim)
-    screen_obs = np.empty((0, 6))
+    screen_obs = np.empty((0, 6 + diluted))
     screen_v = np.empty((0, space.dim))
     with _progress(progress, budget, f"{objective} at M = {mass:g} GeV") as bar:
         for lo in range(0, n_screen, CHUNK):
@@ -417,6 +463,10 @@ def optimise(
         best = dict(best)
         best.update(_full_solve(best, rates, hierarchy, t_start, t_end, thermo, susceptibility))
         state["used"] += 1
+        if diluted:
+            from lta_jax.studies.dilution import effective_observables
+
+            best.update(effective_observables(best["Y_L_end"], best["Y_B"], best["D_fin"]))
     settings = dict(objective=objective, M=mass, free_M=free_mass, hierarchy=hierarchy, bau=bau,
                     bau_target=bau_target, bau_tolerance=bau_tolerance, budget=budget, seed=seed,
                     candidates=candidates, screen_fraction=screen_fraction, sampler=sampler, T_start=t_start,
@@ -493,7 +543,7 @@ def _row(theta, obs, objective, scores: _Scores, conjugated, hierarchy) -> dict:
         "Y_B": float(obs[0]) if ok else math.nan, "Y_L_end": float(obs[1]) if ok else math.nan,
         "soft_max_abs_Y_e": float(obs[5]) if ok else math.nan,
         "feasible": bool(scores.feasible(obs)),
-    }
+    } | ({"D_fin": float(obs[DILUTION_INDEX]) if ok else math.nan} if scores.diluted else {})
 
 
 def _full_solve(best: dict, rates, hierarchy, t_start, t_end, thermo, susceptibility) -> dict:

@@ -1,0 +1,189 @@
+"""Regime diagnostics of a parameter point: why an asymmetry is made or survives (paper §4, §5.3; docs/diagnostics.md).
+
+All rates are the package's own — the rate matrices of :func:`lta_jax.kinetics.averaged.system_rate_matrices` and the
+Jacobian of :func:`lta_jax.kinetics.averaged.kinetic_rhs` — so the diagnostics describe exactly the equations solved.
+Every function takes a :class:`KineticSystem` and a temperature [GeV]; they are pure JAX and ``vmap`` over temperatures
+or systems (the general eigenvalues of A(T) use :func:`jax.numpy.linalg.eigvals`, which runs on CPU only).
+
+* Γ_N eigenvalues over H (paper Figs. 4, 11, 13): the two damping rates of the HNLs; where they cross H the HNLs come
+  into (T_in) or drop out of (T_out) equilibrium.
+* The linear matrix A(T) of (4.3), dx/dz = A x + b (z = ln M/T; dz/dt = H by default, so the eigenvalues of A are
+  rates in units of H): |Re λ|_min/H and |Re λ|_max/H (Fig. 5). A wash-out of the slowest mode needs |Re λ|_min > H.
+* The physical mass difference δM(T) = Δλ(H_N)/(2|h̄0|) (4.7), half the difference of the eigenvalues of H_N in
+  energy units (δM(T → 0) → (4.8)); the oscillation rate Γ_osc = M δM(T)/(3T) (4.5) over H; and the oscillation
+  temperature T_osc = (M δM M0/3)^{1/3} (4.6) with δM and M0 = T²/H taken at T.
+* L± = Δ_N ∓ Σ_α Y_Δα (4.4) along a solution: L− is conserved where γ̄− is negligible (high T), L+ where γ̄+ is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from lta_jax.kinetics.averaged import (KineticSystem, conserved_combinations, expansion_rate, kinetic_rhs,
+                                       system_rate_matrices)
+from lta_jax.rates.base import RateVariant
+
+
+def rate_matrices_at(system: KineticSystem, temperature):
+    """Γ_να, Γ̃^α_N, Γ̃_να, Γ_N (with the vacuum decays when the system includes them) and H_N at T [GeV]."""
+    return system_rate_matrices(system, system.rates(temperature, system.params.mass))
+
+
+def gamma_n_eigenvalues_over_hubble(system: KineticSystem, temperature) -> Float[Array, "2"]:
+    """Eigenvalues of the Hermitian damping matrix Γ_N at T over the Hubble rate H(T), ascending (paper Figs. 4, 11,
+    13)."""
+    gamma_n = rate_matrices_at(system, temperature).gamma_N
+    hermitian = 0.5 * (gamma_n + jnp.conj(gamma_n.T))
+    return jnp.linalg.eigvalsh(hermitian) / system.thermo.hubble_rate(temperature)
+
+
+def linear_matrix(system: KineticSystem, temperature) -> Float[Array, "11 11"]:
+    """A(T) of dx/dz = A x + b (4.3): the exact Jacobian of the package's right-hand side (the equations are linear)."""
+    z = jnp.log(system.params.mass / temperature)
+    return jax.jacfwd(lambda x: kinetic_rhs(z, x, system))(jnp.zeros(11))
+
+
+def linear_eigenvalues_over_hubble(system: KineticSystem, temperature) -> Float[Array, "2"]:
+    """(|Re λ|_min, |Re λ|_max)/H of the eigenvalues λ of the rate matrix H_z A(T), H_z = dz/dt (paper Fig. 5).
+
+    CPU only (general eigenvalues, :func:`jax.numpy.linalg.eigvals`)."""
+    a = linear_matrix(system, temperature)
+    scale = expansion_rate(system, temperature) / system.thermo.hubble_rate(temperature)
+    real = jnp.abs(jnp.real(jnp.linalg.eigvals(a))) * scale
+    return jnp.stack([jnp.min(real), jnp.max(real)])
+
+
+def physical_mass_difference(system: KineticSystem, temperature) -> Float[Array, ""]:
+    """δM(T) = (λ₂ − λ₁)/(2|h̄0|) [GeV] from the eigenvalues λ of H_N (4.7); half the splitting, like ΔM."""
+    coeffs = system.rates(temperature, system.params.mass)
+    h_n = system_rate_matrices(system, coeffs).hamiltonian
+    lam = jnp.linalg.eigvalsh(0.5 * (h_n + jnp.conj(h_n.T)))
+    return (lam[1] - lam[0]) / (2 * jnp.abs(coeffs.h_zero))
+
+
+def oscillation_rate_over_hubble(system: KineticSystem, temperature) -> Float[Array, ""]:
+    """Γ_osc/H = M δM(T)/(3 T H(T)) (4.5)."""
+    m = system.params.mass
+    return m * physical_mass_difference(system, temperature) / (3 * temperature
+                                                                * system.thermo.hubble_rate(temperature))
+
+
+def oscillation_temperature(system: KineticSystem, temperature) -> Float[Array, ""]:
+    """T_osc = (M δM M0/3)^{1/3} [GeV] (4.6), with δM = δM(T) and M0 = T²/H(T) taken at T."""
+    m0 = temperature**2 / system.thermo.hubble_rate(temperature)
+    return (system.params.mass * physical_mass_difference(system, temperature) * m0 / 3) ** (1 / 3)
+
+
+def crossings(temperatures, ratio) -> list[dict]:
+    """Temperatures where ``ratio`` (e.g. Γ/H) crosses 1, interpolated linearly in (ln T, ln ratio); each with its
+    direction as the universe cools: "rises above" (equilibration) or "falls below" (freeze-out)."""
+    t = np.asarray(temperatures, dtype=float)
+    r = np.asarray(ratio, dtype=float)
+    order = np.argsort(-t)  # cooling: T descending
+    t, r = t[order], r[order]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = np.log(np.abs(r))
+    out = []
+    for i in range(len(t) - 1):
+        a, b = lr[i], lr[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and (a < 0) != (b < 0):
+            f = a / (a - b)
+            out.append({"T": float(np.exp(np.log(t[i]) + f * (np.log(t[i + 1]) - np.log(t[i])))),
+                        "direction": "rises above" if b > a else "falls below"})
+    return out
+
+
+def equilibration_temperatures(temperatures, gamma_over_h) -> dict:
+    """T_in and T_out from the Γ_N eigenvalues over H (columns: ascending eigenvalues) on a temperature grid.
+
+    Per eigenvalue: T_in = the highest temperature where it rises above H, T_out = the lowest where it falls below H
+    (None if it never does). The paper's recipe (§5.3) takes T_out as the lower of the two eigenvalues' values."""
+    g = np.asarray(gamma_over_h)
+    per = []
+    for k in range(g.shape[1]):
+        c = crossings(temperatures, g[:, k])
+        rises = [x["T"] for x in c if x["direction"] == "rises above"]
+        falls = [x["T"] for x in c if x["direction"] == "falls below"]
+        per.append({"T_in": max(rises) if rises else None, "T_out": min(falls) if falls else None, "crossings": c})
+    ins = [p["T_in"] for p in per if p["T_in"] is not None]
+    outs = [p["T_out"] for p in per if p["T_out"] is not None]
+    return {"T_in": max(ins) if ins else None, "T_out": min(outs) if outs else None, "eigenvalues": per}
+
+
+def without_fermion_number_violation(system: KineticSystem) -> KineticSystem:
+    """The same system with γ̄_ν− = γ̄_N− = 0 (paper Fig. 13)."""
+    rates = system.rates
+    if isinstance(rates, RateVariant):
+        rates = RateVariant(rates.base, rates.rate_scale, rates.h_plus, fermion_number_violation=False)
+    else:
+        rates = RateVariant(rates, fermion_number_violation=False)
+    return KineticSystem(system.params, rates, system.thermo, system.susceptibility, system.options)
+
+
+def _profile(system: KineticSystem, temperatures, eigen: bool):
+    def at(t):
+        out = {"gamma_N_over_H": gamma_n_eigenvalues_over_hubble(system, t),
+               "delta_M_T": physical_mass_difference(system, t),
+               "Gamma_osc_over_H": oscillation_rate_over_hubble(system, t),
+               "T_osc_T": oscillation_temperature(system, t)}
+        if eigen:
+            out["A_eigenvalues_over_H"] = linear_eigenvalues_over_hubble(system, t)
+        return out
+
+    return jax.jit(jax.vmap(at))(jnp.asarray(temperatures, dtype=float))
+
+
+def diagnose(system: KineticSystem, temperatures, solution=None, *, eigen: bool = True) -> dict:
+    """All diagnostics on a temperature grid [GeV] (NumPy arrays), the T_in/T_out summary, δM(0), the Γ_N eigenvalues
+    with γ̄− = 0 (Fig. 13), and — given a :class:`lta_jax.solver.integrate.Solution` of the same system — L±, Δ_N,
+    Y_L and Y_Δα along the run with the relative drifts of L± in their regimes (module docstring)."""
+    from lta_jax.model.parameters import physical_mass_splitting_vacuum
+
+    temperatures = np.sort(np.asarray(temperatures, dtype=float))[::-1]
+    prof = {k: np.asarray(v) for k, v in _profile(system, temperatures, eigen).items()}
+    no_fnv = np.asarray(_profile(without_fermion_number_violation(system), temperatures, False)["gamma_N_over_H"])
+    out = {"T": temperatures, **prof, "gamma_N_over_H_without_fnv": no_fnv,
+           "equilibration": equilibration_temperatures(temperatures, prof["gamma_N_over_H"]),
+           "equilibration_without_fnv": equilibration_temperatures(temperatures, no_fnv),
+           "delta_M_vacuum": float(physical_mass_splitting_vacuum(system.params))}
+    if eigen:
+        lam_min = prof["A_eigenvalues_over_H"][:, 0]
+        above = temperatures[lam_min > 1]
+        out["slowest_mode_above_H"] = ([float(above.min()), float(above.max())] if above.size else None)
+    if solution is not None:
+        t_run = solution.temperatures
+        x = solution.states
+        l_plus, l_minus = conserved_combinations(x)
+        out["run"] = {"T": t_run, "L_plus": np.asarray(l_plus), "L_minus": np.asarray(l_minus),
+                      "Delta_N": x[:, 7] + x[:, 8], "Y_L": x[:, 0] + x[:, 1] + x[:, 2], "Y_De": x[:, 0],
+                      "Y_Dmu": x[:, 1], "Y_Dtau": x[:, 2]}
+        delta_n, y_l = out["run"]["Delta_N"], out["run"]["Y_L"]
+        out["conservation"] = {
+            "L_plus_below_20GeV": _drift(t_run, np.asarray(l_plus), delta_n, y_l, t_run <= 20.0),
+            "L_minus_above_150GeV": _drift(t_run, np.asarray(l_minus), delta_n, y_l, t_run >= 150.0),
+            "note": "change = |L±(window end) − L±(window start)|; ratio = change / (total variation of Δ_N + total "
+                    "variation of Σα Y_Δα in the window): ≪ 1 means L± is nearly conserved while its parts move",
+        }
+    return out
+
+
+def _drift(t, values, delta_n, y_l, window) -> dict | None:
+    """How well L± is conserved over the saved points inside ``window`` (see the note in :func:`diagnose`)."""
+    if np.count_nonzero(window) < 2:
+        return None
+    v = values[window]
+    change = float(abs(v[-1] - v[0]))
+    parts = float(np.sum(np.abs(np.diff(delta_n[window]))) + np.sum(np.abs(np.diff(y_l[window]))))
+    return {"T_range": [float(t[window].min()), float(t[window].max())], "change": change,
+            "parts_variation": parts, "ratio": change / parts if parts > 0 else math.nan,
+            "max_abs": float(np.max(np.abs(v)))}
+
+
+__all__ = ["rate_matrices_at", "gamma_n_eigenvalues_over_hubble", "linear_matrix", "linear_eigenvalues_over_hubble",
+           "physical_mass_difference", "oscillation_rate_over_hubble", "oscillation_temperature", "crossings",
+           "equilibration_temperatures", "without_fermion_number_violation", "diagnose"]

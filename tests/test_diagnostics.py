@@ -145,3 +145,39 @@ def test_diagnose_command(tmp_path):
     full = json.loads(out.read_text())
     assert len(full["T"]) == 60 and len(full["gamma_N_over_H"][0]) == 2 and "L_plus" in full["run"]
     assert png.stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_freeze_out_recipe_at_the_fig11_point(computed_rates):
+    """§5.3 at the paper's Fig.-11 point (M = 10 GeV, Im ω = 0.2, δ = 3.11π, η = 0.68π): T_out is the lower Γ_N
+    crossing, and the (ΔM, Re ω) minimising δM(T_out) are the paper's ΔM = 2.06e-11 GeV, Re ω = 0.500001π (within
+    0.5 % and 1e-4 π); δM(T_out) there is ≪ its value at a generic splitting."""
+    from lta_jax.studies import freeze_out as fo
+
+    guess = fo.freeze_out_guess(10.0, 0.2, 3.11 * math.pi, 0.68 * math.pi, computed_rates)
+    assert guess["status"] == "success"
+    assert guess["delta_M"] == pytest.approx(2.06e-11, rel=5e-3)
+    assert abs(guess["re_omega"] - 0.500001 * math.pi) < 1e-4 * math.pi
+    params = ModelParameters(10.0, guess["delta_M"], 0.2, guess["re_omega"], 3.11 * math.pi, 0.68 * math.pi)
+    system = _system(params, computed_rates)
+    t = np.geomspace(1e3, 0.5, 240)
+    eq = dg.equilibration_temperatures(t, jax.vmap(lambda x: dg.gamma_n_eigenvalues_over_hubble(system, x))(t))
+    assert guess["T_out"] == pytest.approx(eq["T_out"], rel=1e-6)
+    generic = _system(ModelParameters(10.0, 1e-11, 0.2, 0.45 * math.pi, 3.11 * math.pi, 0.68 * math.pi),
+                      computed_rates)
+    tuned = float(dg.physical_mass_difference(system, guess["T_out"]))
+    assert tuned == pytest.approx(guess["delta_M_at_T_out"], rel=1e-3, abs=1e-18)
+    assert tuned < 1e-4 * float(dg.physical_mass_difference(generic, guess["T_out"]))
+    box = fo.vicinity_box([guess], {"log10_delta_M": (-12.0, -10.0), "re_omega": (1.2, 1.9)})
+    assert box["re_omega"][1] - box["re_omega"][0] == pytest.approx(2 * fo.VICINITY["re_omega"])
+    # As a start strategy: the recipe's guesses are the optimiser's first candidates, the screen is in their vicinity.
+    from lta_jax.studies.optimise import optimise
+
+    res = optimise(computed_rates, mass=10.0, bau=False, budget=40, start="freeze-out", t_end=1.0, steps=100,
+                   candidates=2, progress=False)
+    starts = res.settings["freeze_out_starts"]
+    assert 1 <= len(starts) <= 2 and res.best["status"] == "success"
+    lo, hi = res.settings["box"]["re_omega"]
+    assert hi - lo < 1e-3 and all(lo <= s["re_omega"] <= hi for s in starts)
+    first = [h for h in res.history if h["phase"] == "refine" and h["iteration"] == 0]
+    assert first[0]["delta_M"] == pytest.approx(starts[0]["delta_M"], rel=1e-9)

@@ -243,3 +243,10 @@ def test_effective_lta_optimisation_reports_the_diluted_objective():
     d_shifted = np.asarray(eqx.filter_jit(lambda p, x: jax.vmap(p.dilution_factor)(x))(problem, shifted))
     central = (d_shifted[:5] - d_shifted[5:]) / (2 * h)
     np.testing.assert_allclose(jac[0, 6], central, rtol=2e-3, atol=1e-4 * abs(obs[0, 6]))
+
+
+def test_start_strategy_is_checked():
+    with pytest.raises(ValueError, match="start"):
+        opt.optimise(ProvisionalRates(), start="grid", progress=False)
+    with pytest.raises(ValueError, match="fixed mass"):
+        opt.optimise(ProvisionalRates(), start="freeze-out", free_mass=True, progress=False)

@@ -56,6 +56,26 @@ def _short(text: str, width: int = 110) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _prepared_run(settings: dict):
+    """Checks, then the model objects of a solve-like command (lta_jax.cli.settings.prepare_run); bad input exits 2.
+    The plain-Python checks run first: bad input fails before JAX is even imported."""
+    from lta_jax.cli.checks import check_settings
+
+    try:
+        check_settings(settings)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    from lta_jax.cli import settings as api  # heavy imports after the checks
+
+    try:
+        run = api.prepare_run(settings)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    enable_compilation_cache()
+    typer.echo(f"rates: {run.rates.description}", err=True)
+    return run
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
@@ -114,20 +134,9 @@ def solve(
     if no_input and "plot" not in settings:
         settings["plot"] = "lta_solve.png"
 
-    from lta_jax.cli.checks import check_settings
+    run = _prepared_run(settings)
+    from lta_jax.cli import settings as api
 
-    try:  # plain-Python checks first: bad input exits 2 before JAX is even imported
-        check_settings(settings)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(str(err))
-    from lta_jax.cli import settings as api  # heavy imports after the checks
-
-    try:
-        run = api.prepare_run(settings)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(str(err))
-    enable_compilation_cache()
-    typer.echo(f"rates: {run.rates.description}", err=True)
     t0 = time.perf_counter()
     result = api.execute_run(run)
     result["wall_time_s"] = time.perf_counter() - t0
@@ -178,25 +187,14 @@ def diagnose(
     settings.update(given)
     settings.pop("plot", None)
     settings.pop("json", None)
-    from lta_jax.cli.checks import check_settings
-
-    try:
-        check_settings(settings)
-        if not 10 <= points <= 5000:
-            raise ValueError(f"--points must be between 10 and 5000, got {points}")
-    except (ValueError, FileNotFoundError) as err:
-        _fail(str(err))
+    if not 10 <= points <= 5000:
+        _fail(f"--points must be between 10 and 5000, got {points}")
+    run = _prepared_run(settings)
     import numpy as np
 
     from lta_jax.cli import settings as api
     from lta_jax.solver.diagnostics import diagnose as run_diagnostics
 
-    try:
-        run = api.prepare_run(settings)
-    except (ValueError, FileNotFoundError) as err:
-        _fail(str(err))
-    enable_compilation_cache()
-    typer.echo(f"rates: {run.rates.description}", err=True)
     result = api.execute_run(run)
     if result["status"] != "success":
         typer.echo(to_json({"status": result["status"], "inputs": result["inputs"]}))
@@ -225,6 +223,9 @@ def diagnose(
 # Options shared by the optimiser commands (optimise, envelope).
 CANDIDATES_OPTION = typer.Option(8, "--candidates", help="candidates refined together")
 GRID_STEPS_OPTION = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)")
+START_OPTION = typer.Option("sample", "--start", help="sample (Sobol screen of the large-LTA box) or freeze-out "
+                            "(the paper's §5.3 recipe: T_out from the Γ_N eigenvalues, (ΔM, Re ω) minimising δM(T_out); "
+                            "its guesses are refined first and the screen samples their vicinity)")
 LTA_T_END_OPTION = typer.Option(10.0, "--T-end", help="temperature where the LTA is evaluated [GeV]")
 
 
@@ -246,6 +247,7 @@ def optimise(
     seed: int = typer.Option(0, "--seed"),
     cp_symmetry: bool = typer.Option(True, "--cp-symmetry/--no-cp-symmetry",
                                      help="fold Y_B = −target onto +target by CP conjugation (exact; default on)"),
+    start: str = START_OPTION,
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of the search against the budget"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
@@ -265,6 +267,8 @@ def optimise(
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
         if candidates < 1:
             raise ValueError("--candidates must be ≥ 1")
+        if start not in opt.STARTS:
+            raise ValueError(f"--start must be one of {opt.STARTS}, got {start!r}")
         from lta_jax.cli.settings import rate_model_from_spec
         enable_compilation_cache()
         rate_model = rate_model_from_spec(rates)
@@ -273,7 +277,7 @@ def optimise(
         result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, mass_bounds=mass_range,
                               hierarchy=hierarchy.upper(), bau=bau, bau_target=bau_target, bau_tolerance=bau_tolerance,
                               budget=budget, candidates=candidates, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
-                              steps=grid_steps,
+                              steps=grid_steps, start=start,
                               progress=progress)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
@@ -303,6 +307,7 @@ def envelope(
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
     T_end: float = LTA_T_END_OPTION,
     seed: int = typer.Option(0, "--seed"),
+    start: str = START_OPTION,
     out: pathlib.Path = typer.Option(..., "--out", help="output directory (an existing one is resumed)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars on stderr"),
 ):
@@ -310,7 +315,7 @@ def envelope(
     one optimisation per mass, warm-started from its neighbours; resumable (rerun the same command)."""
     from lta_jax.model.parameters import check_hierarchy
     from lta_jax.studies import envelope as env
-    from lta_jax.studies.optimise import OBJECTIVES
+    from lta_jax.studies.optimise import OBJECTIVES, STARTS
 
     mass_list = ([masses] if masses is not None else []) + list(more_masses or [])
     try:
@@ -319,6 +324,8 @@ def envelope(
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
         if not mass_list:
             raise ValueError("give the masses: --masses 0.5 1 2 5 10 20 30")
+        if start not in STARTS:
+            raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
         if not (math.isfinite(budget_per_mass) and budget_per_mass > 0):
             raise ValueError(f"--budget-per-mass must be positive, got {budget_per_mass!r}")
         from lta_jax.cli.settings import rate_model_from_spec
@@ -328,7 +335,7 @@ def envelope(
         result = env.run_envelope(rate_model, out, masses=mass_list, objective=objective,
                                   hierarchy=hierarchy.upper(), constraints=constraints,
                                   budget_per_mass=budget_per_mass, seed=seed, t_end=T_end, progress=progress,
-                                  steps=grid_steps, candidates=candidates,
+                                  steps=grid_steps, candidates=candidates, start=start,
                                   log=lambda msg: typer.echo(msg, err=True))
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))

@@ -30,9 +30,10 @@ def _point_file(out_dir: pathlib.Path, mass: float, bau: bool) -> pathlib.Path:
 def run_envelope(rates: RateModel, out_dir, *, masses, objective: str = "lta", hierarchy: str = "NH",
                  constraints=(True, False), budget_per_mass: float = 1000.0, seed: int = 0, t_end: float = 10.0,
                  steps: int = OPTIMISATION_STEPS, candidates: int = DEFAULT_CANDIDATES, progress: bool = True,
-                 log=None) -> dict:
+                 log=None, start: str = "sample") -> dict:
     """Optimise at every mass and constraint; returns {"settings", "points"} and writes ``envelope.json`` plus one
-    file per (mass, constraint) into ``out_dir``. Finished files of the same settings are reused (resume)."""
+    file per (mass, constraint) into ``out_dir``. Finished files of the same settings are reused (resume).
+    ``start="freeze-out"``: the §5.3 recipe's guesses start every mass (:func:`lta_jax.studies.optimise.optimise`)."""
     masses = sorted(float(m) for m in masses)
     if not masses or any(not (math.isfinite(m) and m > 0) for m in masses):
         raise ValueError(f"masses must be positive numbers, got {masses!r}")
@@ -44,6 +45,8 @@ def run_envelope(rates: RateModel, out_dir, *, masses, objective: str = "lta", h
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = dict(objective=objective, hierarchy=hierarchy, budget_per_mass=budget_per_mass, seed=seed, T_end=t_end,
                     steps=steps, candidates=candidates, rates=rates.description, bau_target=c.Y_B_OBSERVED)
+    if start != "sample":  # only when set, so that directories written before the option existed still resume
+        settings["start"] = start
     points = []
     with_bau: dict[float, dict] = {}
     for bau in constraints:
@@ -69,7 +72,7 @@ def run_envelope(rates: RateModel, out_dir, *, masses, objective: str = "lta", h
             t0 = time.perf_counter()
             result = optimise(rates, objective=objective, mass=m, hierarchy=hierarchy, bau=bau,
                               budget=budget_per_mass, seed=seed, t_end=t_end, steps=steps, candidates=candidates,
-                              progress=progress,
+                              progress=progress, start=start,
                               extra_starts=[dict(w, M=m) for w in warm], keep_history=False)
             data = {"settings": settings, "M": m, "bau": bau, "best": result.best,
                     "solve_equivalents": result.solve_equivalents, "seconds": time.perf_counter() - t0,

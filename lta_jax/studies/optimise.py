@@ -60,6 +60,8 @@ LARGE_LTA_BOX = {"log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2), "re_o
 #: Coordinates that wrap around (the others are kept inside the box).
 PERIODIC = ("delta", "eta")
 OBJECTIVES = ("lta", "max-ye", "effective-lta")
+#: Start strategies: the Sobol screen alone, or the §5.3 freeze-out recipe's guesses refined first.
+STARTS = ("sample", "freeze-out")
 #: Observable index of each objective's numerator (OBSERVABLE_NAMES); "effective-lta" divides by D_fin (index 6).
 OBJECTIVE_INDEX = {"lta": 1, "max-ye": 5, "effective-lta": 1}
 #: Observables of the optimiser: the kinetic ones, then D_fin with the effective-LTA objective.
@@ -335,11 +337,14 @@ def optimise(
     sampler: str = "sobol",
     keep_history: bool = True,
     gradient: str = "fd",
+    start: str = "sample",
 ) -> OptimisationResult:
     """Screen-and-refine maximisation of the LTA or max |Y_e| with Y_B in the band target·(1 ± tolerance) (module
     docstring). ``budget`` counts solve-equivalents; ``extra_starts`` are θ-like dicts (M, delta_M, im_omega, re_omega,
     delta, eta) refined first (warm starts from neighbouring masses). ``screen_fraction = 1`` with
-    ``sampler="random"`` is the plain random scan the optimiser is judged against."""
+    ``sampler="random"`` is the plain random scan the optimiser is judged against. ``start="freeze-out"`` puts
+    ``candidates`` guesses of the paper's §5.3 freeze-out recipe (:func:`lta_jax.studies.freeze_out.freeze_out_starts`:
+    T_out from the Γ_N eigenvalues, (ΔM, Re ω) minimising δM(T_out)) first in the refinement queue."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     for name, value in (("bau_target", bau_target), ("bau_tolerance", bau_tolerance), ("mass", mass),
@@ -359,7 +364,23 @@ def optimise(
         raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
     if gradient not in GRADIENTS:
         raise ValueError(f"gradient must be one of {tuple(GRADIENTS)}, got {gradient!r}")
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {STARTS}, got {start!r}")
     values_and_jacobians = GRADIENTS[gradient]
+    recipe_starts = []
+    if start == "freeze-out":
+        from lta_jax.studies.freeze_out import freeze_out_starts, vicinity_box
+
+        if free_mass:
+            raise ValueError("start='freeze-out' needs a fixed mass (the recipe is per mass)")
+        recipe_starts = freeze_out_starts(candidates, mass, rates, hierarchy=hierarchy, box=box, seed=seed,
+                                          thermo=thermo, susceptibility=susceptibility)
+        if not recipe_starts:
+            raise ValueError(f"the freeze-out recipe found no guess at M = {mass:g} GeV in the box (the Γ_N "
+                             "eigenvalues never fall below H, or ΔM* lies outside it)")
+        # The paper scans "in the vicinity" of the recipe's values: the screen samples a narrow box around them.
+        box = vicinity_box(recipe_starts, box)
+        extra_starts = list(recipe_starts) + list(extra_starts)
     space = _Space.make(box, mass, mass_bounds if free_mass else None)
     reference = ModelParameters(mass, 1e-11, 0.0, math.pi / 2, 0.0, 0.0, hierarchy=hierarchy)
     for m in ((lo_m, hi_m) if free_mass else (mass,)):  # validate the range for every mass the optimiser may visit
@@ -470,7 +491,10 @@ def optimise(
     settings = dict(objective=objective, M=mass, free_M=free_mass, hierarchy=hierarchy, bau=bau,
                     bau_target=bau_target, bau_tolerance=bau_tolerance, budget=budget, seed=seed,
                     candidates=candidates, screen_fraction=screen_fraction, sampler=sampler, T_start=t_start,
-                    T_end=t_end, steps=steps, gradient=gradient, box={k: list(v) for k, v in box.items()})
+                    T_end=t_end, steps=steps, gradient=gradient, box={k: list(v) for k, v in box.items()},
+                    start=start)
+    if start == "freeze-out":
+        settings["freeze_out_starts"] = recipe_starts
     return OptimisationResult(best=best, history=history, solve_equivalents=float(state["used"]), budget=budget,
                               screened=screened, gradient_evaluations=gradient_evaluations,
                               cost_of_gradient=cost_of_gradient, seconds=time.perf_counter() - t0, settings=settings)

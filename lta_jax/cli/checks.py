@@ -102,6 +102,23 @@ def check_settings(settings: dict) -> CheckedSettings:
     precheck_rate_spec(settings.get("rates"), t_end, t_start, values["mass"], kinetics)
     if settings.get("export") and not settings.get("dilution"):
         raise ValueError("--export needs --dilution (it writes Y_Δα(T) and the dilution factor D(T))")
+    if settings.get("chiral"):
+        if kinetics != "averaged":
+            raise ValueError("--chiral works with the averaged equations (--kinetics averaged)")
+        from lta_jax.model.constants import T_SPHALERON  # plain Python (no JAX)
+
+        if not t_end < T_SPHALERON:
+            raise ValueError(f"--chiral acts below T_sph = {T_SPHALERON} GeV: --T-end must be below it, "
+                             f"got {t_end:g}")
+        for key in ("kappa", "gamma_c"):
+            if settings.get(key) is not None:
+                value = settings[key]
+                if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                    raise ValueError(f"--{key.replace('_', '-')} must be a finite number, got {value!r}")
+        if settings.get("gamma_c") is not None and settings["gamma_c"] < 0:
+            raise ValueError(f"--gamma-c must be ≥ 0, got {settings['gamma_c']!r}")
+    elif settings.get("kappa") is not None or settings.get("gamma_c") is not None:
+        raise ValueError("--kappa and --gamma-c need --chiral")
     for key in ("thermo", "susceptibility"):
         if settings.get(key) and not Path(str(settings[key])).is_file():
             raise FileNotFoundError(f"{key} table not found: {settings[key]}")

@@ -31,7 +31,7 @@ DEFAULT_POINT = {
 }
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
              "source_term", "h_plus", "fnv", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
-             "kinetics", "modes", "dilution", "export"}
+             "kinetics", "modes", "dilution", "export", "chiral", "kappa", "gamma_c"}
 
 
 def _load_card(path: pathlib.Path) -> dict:
@@ -111,6 +111,11 @@ def solve(
                                                  "HNL decays: D_fin, Y_L_eff, Y_B_today, f_DM estimate"),
     export: Optional[pathlib.Path] = typer.Option(None, "--export", help="with --dilution: text file of Y_Δα(T) and "
                                                   "D(T) for dark-matter codes (docs/dilution.md)"),
+    chiral: Optional[bool] = typer.Option(None, "--chiral/--no-chiral", help="below T_sph: the right-handed-electron "
+                                          "charge R0 with the chiral-condensate law (7.9) (paper §7; docs/chiral.md)"),
+    kappa: Optional[float] = typer.Option(None, "--kappa", help="κ of (7.9) (default 0.1, paper Fig. 16)"),
+    gamma_c: Optional[float] = typer.Option(None, "--gamma-c", help="γ_C/H above T_* = 40 GeV (default 1e4; "
+                                            "0 switches the condensate off: R0 frozen)"),
     card: Optional[pathlib.Path] = typer.Option(None, "--card", help="TOML card with the same keys"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write the results as JSON"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="write a plot of the asymmetries (PNG)"),
@@ -125,6 +130,7 @@ def solve(
                                    source_term=source_term, h_plus=h_plus, fnv=fnv, rate_scale=rate_scale, thermo=thermo,
                                    susceptibility=susceptibility, solver=solver, max_steps=max_steps, json=json_path,
                                    plot=plot, kinetics=kinetics, modes=modes, dilution=with_dilution,
+                                   chiral=chiral, kappa=kappa, gamma_c=gamma_c,
                                    export=export).items() if v is not None}
     settings = dict(DEFAULT_POINT)
     no_input = not given and card is None
@@ -133,6 +139,10 @@ def solve(
     settings.update(given)
     if no_input and "plot" not in settings:
         settings["plot"] = "lta_solve.png"
+    if settings.get("chiral") and "T_end" not in given and not (card and "T_end" in _load_card(card)):
+        # Below ~10 GeV the implicit solve of the chiral equations resolves every HNL oscillation (docs/chiral.md).
+        settings["T_end"] = 10.0
+        typer.echo("--chiral: T_end = 10 GeV (the default 5 GeV is beyond the chiral solver's step budget)", err=True)
 
     run = _prepared_run(settings)
     from lta_jax.cli import settings as api

@@ -33,6 +33,7 @@ class Run:
     n_modes: int | None = None
     resolved_options: object | None = None
     dilution: dict | None = None
+    chiral: object | None = None
 
 
 def rate_model_from_spec(spec) -> RateModel:
@@ -129,6 +130,19 @@ def execute_run(run: Run) -> dict:
         if dil["status"] == "success":
             result["dilution"].update(effective_observables(result["Y_L_end"], result["Y_B"], dil["D_fin"]))
             result["dilution"]["Y_L_eff_note"] = f"Y_L(T_end = {run.t_end:g} GeV) / D_fin"
+    if run.settings.get("chiral") and result["status"] == "success":
+        from lta_jax.kinetics.chiral import ChiralOptions
+        from lta_jax.solver.chiral import solve_chiral
+
+        opts = ChiralOptions(kappa=float(run.settings.get("kappa", 0.1)),
+                             gamma_c_amplitude=float(run.settings.get("gamma_c", 1e4)))
+        chiral = solve_chiral(run.params, run.rates, t_start=run.t_start, t_end=run.t_end, chiral=opts,
+                              thermo=run.thermo, susceptibility=run.susceptibility, options=run.options,
+                              standard=run.solution)
+        run.chiral = chiral
+        result["chiral"] = chiral.summary()
+        if not chiral.succeeded:
+            result["status"] = f"chiral extension failed: {chiral.status}"
     if run.kinetics == "resolved":
         grid = run.solution.grid
         result["momentum_grid"] = {"n_modes": grid.n_modes, "y": [float(v) for v in grid.y],

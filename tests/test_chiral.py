@@ -1,0 +1,128 @@
+"""Chiral-condensate extension (paper §7; docs/chiral.md): the chemical potentials (7.3)–(7.6) against the package's
+Higgs-phase susceptibilities, the R₀ laws (7.7) and (7.9), and the paper's Fig.-16 behaviour."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lta_jax.cli.commands import app
+from lta_jax.kinetics.averaged import KineticSystem, kinetic_rhs
+from lta_jax.kinetics.chiral import (CHIRAL_MATRIX, ChiralOptions, ChiralSystem, chiral_potentials, chiral_rhs,
+                                     initial_r, reduced_omega)
+from lta_jax.model.benchmark_points import SET_4_1
+from lta_jax.plasma.susceptibility import ConstantSusceptibility, in_house_susceptibility
+from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+from lta_jax.rates.provisional import ProvisionalRates
+
+STATE = np.r_[[2e-6, -1e-6, 3e-7], [-1e-3, -2e-3, 1e-4, 2e-4], [1e-7, -2e-7, 3e-8, -4e-8]]
+
+
+def test_chemical_potentials_reduce_to_the_higgs_phase_susceptibility():
+    """(7.3)–(7.6) with μ_R = 0 (R₀ eliminated) give (1/69)[[158, 20, 20], …] — the specification's consistency test —
+    and the package's in-house ω̃ at 20 GeV (m_b ≪ T ≪ m_W) is that matrix to a few per cent (masses, W, top)."""
+    c = np.asarray(CHIRAL_MATRIX)
+    assert np.array_equal(c, c.T)
+    np.testing.assert_allclose(np.asarray(reduced_omega()) * 69, [[158, 20, 20], [20, 158, 20], [20, 20, 158]],
+                               rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(in_house_susceptibility()(20.0)), np.asarray(reduced_omega()), rtol=0.05)
+    y = jnp.asarray(STATE[:3])
+    w = np.asarray(chiral_potentials(y, initial_r(y)))
+    assert abs(w[3]) < 1e-15  # R₀ of μ_R = 0
+    np.testing.assert_allclose(w[:3], np.asarray(reduced_omega()) @ STATE[:3], rtol=1e-12)
+    # The paper's sign convention: at μ_R = 0, R₀ = −(64 L₁ − 5 L₂ − 5 L₃)/207.
+    assert float(initial_r(y)) == pytest.approx(-(64 * 2e-6 + 5 * 1e-6 - 5 * 3e-7) / 207, rel=1e-12)
+
+
+def _systems(mode, **kw):
+    thermo = in_house_thermodynamics()
+    system = KineticSystem(SET_4_1, ProvisionalRates(), thermo, ConstantSusceptibility(reduced_omega()))
+    return system, ChiralSystem(system, ChiralOptions(mode=mode, **kw))
+
+
+def test_rhs_with_mu_r_zero_is_the_standard_rhs():
+    """With R₀ at its μ_R = 0 value the 11 standard components equal the standard right-hand side with ω̃ = the
+    reduced matrix (exactly: only w changes), and the perturbative law leaves R₀ at rest."""
+    system, cs = _systems("perturbative")
+    x = jnp.asarray(STATE)
+    x12 = jnp.concatenate([x, initial_r(x[:3])[None]])
+    for z in (-3.0, 0.0):
+        d12 = np.asarray(chiral_rhs(jnp.asarray(z), x12, cs))
+        d11 = np.asarray(kinetic_rhs(jnp.asarray(z), x, system))
+        np.testing.assert_allclose(d12[:11], d11, rtol=1e-10, atol=1e-12 * np.abs(d11).max())
+        assert abs(d12[11]) < 1e-12 * np.abs(d11[:3]).max()
+
+
+def test_condensate_law_has_its_attractor_at_mu_r_equal_kappa_mu_1():
+    """(7.9): dR₀/dt = −γ_C (μ_R − κμ₁)³ vanishes at μ_R = κμ₁ and pulls R₀ back from either side (cubic: the
+    restoring rate grows with the square of the offset); γ_C follows the default profile (≈ 10⁴ H above 40 GeV)."""
+    system, cs = _systems("condensate", kappa=0.1)
+    x = jnp.asarray(STATE)
+    y = x[:3]
+    c = np.asarray(CHIRAL_MATRIX)
+    # μ_R = κ μ₁ ⇔ (C₄ − κ C₁)·(Y, R) = 0 → R*.
+    r_star = -((c[3, :3] - 0.1 * c[0, :3]) @ STATE[:3]) / (c[3, 3] - 0.1 * c[0, 3])
+    z = jnp.log(SET_4_1.mass / 60.0)
+
+    def dr(r):
+        return float(chiral_rhs(z, jnp.concatenate([x, jnp.asarray([r])]), cs)[11])
+
+    assert abs(dr(r_star)) < 1e-20
+    small, large = 1e-7, 2e-7
+    assert dr(r_star + small) < 0 < dr(r_star - small)
+    assert dr(r_star + large) / dr(r_star + small) == pytest.approx(8.0, rel=1e-6)
+    hubble = float(system.thermo.hubble_rate(60.0))
+    assert float(cs.chiral.gamma_c(60.0, hubble)) == pytest.approx(1e4 * hubble, rel=1e-3)
+    drop = 1e4 * hubble / (1 + math.exp(math.log(2.0) / 0.05))  # σ((ln 20 − ln 40)/0.05): 10⁴ H → 0.01 H
+    assert float(cs.chiral.gamma_c(20.0, hubble)) == pytest.approx(drop, rel=1e-9) and drop < 0.01 * hubble
+
+
+def test_bad_chiral_input_exits_before_solving():
+    runner = CliRunner()
+    for args in (["solve", "--kappa", "0.3"], ["solve", "--chiral", "--T-end", "200", "--T-start", "1000"],
+                 ["solve", "--chiral", "--gamma-c", "-1"], ["solve", "--chiral", "--kinetics", "resolved"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+    with pytest.raises(ValueError, match="mode"):
+        ChiralOptions(mode="magnetic").check()
+
+
+@pytest.fixture(scope="module")
+def computed_rates():
+    from lta_jax.rates.computed import ComputedRates
+
+    return ComputedRates.build("paper")
+
+
+@pytest.mark.slow
+def test_fast_perturbative_flips_reproduce_the_standard_equations(computed_rates):
+    """(7.7) with chirality flips in equilibrium (Γ_flip/H = T_eq/T ≈ 10³–10⁴ here) keeps μ_R ≈ 0, so the run equals
+    the standard equations with the matching ω̃ (the reduced matrix) to O(H/Γ_flip)."""
+    from lta_jax.solver.chiral import solve_chiral
+
+    sol = solve_chiral(SET_4_1, computed_rates, t_end=30.0, chiral=ChiralOptions(mode="perturbative"),
+                       susceptibility=ConstantSusceptibility(reduced_omega()))
+    assert sol.succeeded
+    np.testing.assert_allclose(sol.states[-1, :3], sol.standard.states[-1, :3], rtol=5e-3)
+    assert np.max(np.abs(sol.states[:, :3] - sol.standard.states[:, :3])) < 1e-2 * np.max(np.abs(sol.states[:, :3]))
+
+
+@pytest.mark.slow
+def test_condensate_keeps_the_electron_asymmetry_above_the_others(computed_rates):
+    """Paper Fig. 16 at set (4.1), κ = 0.1, default γ_C: without the condensate the three flavour asymmetries end equal
+    (within 3 %); with it the electron asymmetry ends well above the μ and τ ones (measured 3.0×), which stay equal.
+    (The paper's "freezes near its maximum" is not reproduced: docs/chiral.md.)"""
+    from lta_jax.solver.chiral import solve_chiral
+
+    sol = solve_chiral(SET_4_1, computed_rates, t_end=10.0, chiral=ChiralOptions(kappa=0.1))
+    assert sol.succeeded
+    s = sol.summary()
+    std = s["standard"]
+    assert std["Y_Dmu_end"] == pytest.approx(std["Y_De_end"], rel=0.03)
+    assert std["Y_Dtau_end"] == pytest.approx(std["Y_De_end"], rel=0.03)
+    assert s["Y_De_end"] > 2.0 * s["Y_Dmu_end"] > 0 and s["Y_De_end"] > 2.0 * s["Y_Dtau_end"]
+    assert s["Y_Dmu_end"] == pytest.approx(s["Y_Dtau_end"], rel=0.01)
+    assert s["Y_De_end"] > 1.5 * std["Y_De_end"]

@@ -36,6 +36,7 @@ def _system(params, rates):
     return KineticSystem(params, rates, in_house_thermodynamics(), in_house_susceptibility())
 
 
+@pytest.mark.slow
 def test_linear_matrix_eigenvalues_against_numpy():
     """|Re λ|_min,max/H of A(T) against NumPy's eigen-solve of A assembled column by column from the right-hand side
     (A e_i = rhs(e_i) − rhs(0); the equations are linear), at temperatures in both phases."""

@@ -182,3 +182,21 @@ def test_freeze_out_recipe_at_the_fig11_point(computed_rates):
     assert hi - lo < 1e-3 and all(lo <= s["re_omega"] <= hi for s in starts)
     first = [h for h in res.history if h["phase"] == "refine" and h["iteration"] == 0]
     assert first[0]["delta_M"] == pytest.approx(starts[0]["delta_M"], rel=1e-9)
+
+
+@pytest.mark.slow
+def test_slowest_combination_is_l_minus_at_high_and_l_plus_at_low_temperature(computed_rates):
+    """The paper's §4 statement, in its own terms: the combination of the state that decays slowest (left eigenvector
+    of A with the smallest |Re λ|) is L− = Δ_N + Σ Y_Δα above 150 GeV and L+ = Δ_N − Σ Y_Δα below 20 GeV, at set (4.1)
+    (measured |cos| ≥ 0.9999 and ≥ 0.999) — even where its rate still exceeds H (L+ itself is then washed out slowly,
+    docs/diagnostics.md); in between (60 GeV) it is neither."""
+    system = _system(SET_4_1, computed_rates)
+    overlaps = eqx.filter_jit(dg.slowest_combination_overlaps)
+    for t in (500.0, 200.0, 150.0):
+        plus, minus = np.asarray(overlaps(system, t))
+        assert minus > 0.999 and plus < 0.5
+    for t in (20.0, 15.0, 10.0, 7.0):
+        plus, minus = np.asarray(overlaps(system, t))
+        assert plus > 0.995 and minus < 0.5
+    plus, minus = np.asarray(overlaps(system, 60.0))
+    assert max(plus, minus) < 0.9

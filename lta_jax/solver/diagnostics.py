@@ -58,6 +58,23 @@ def linear_eigenvalues_over_hubble(system: KineticSystem, temperature) -> Float[
     return jnp.stack([jnp.min(real), jnp.max(real)])
 
 
+#: L± = Δ_N ∓ Σα Y_Δα (4.4) as coefficient vectors on the 11-vector state (Δ_N = Y−₁₁ + Y−₂₂).
+L_PLUS = (-1.0, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
+L_MINUS = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
+
+
+def slowest_combination_overlaps(system: KineticSystem, temperature) -> Float[Array, "2"]:
+    """|cos| of the angle between the slowest combination of the state — the left eigenvector ℓ of A(T) with the
+    smallest |Re λ|, so that d(ℓ·x)/dz = λ ℓ·x — and L+, L− (4.4). The paper's statement "L± are nearly conserved"
+    (§4) is that this combination is L− at high and L+ at low temperature (its rate is |Re λ|_min). CPU only."""
+    lam, left = jnp.linalg.eig(linear_matrix(system, temperature).T)
+    i = jnp.argmin(jnp.abs(jnp.real(lam)))
+    vec = left[:, i]
+    vec = jnp.real(vec / vec[jnp.argmax(jnp.abs(vec))])  # remove the arbitrary complex phase (λ_min is real here)
+    dirs = jnp.asarray([L_PLUS, L_MINUS])
+    return jnp.abs(dirs @ vec) / (jnp.linalg.norm(vec) * jnp.linalg.norm(dirs, axis=1))
+
+
 def physical_mass_difference(system: KineticSystem, temperature) -> Float[Array, ""]:
     """δM(T) = (λ₂ − λ₁)/(2|h̄0|) [GeV] from the eigenvalues λ of H_N (4.7); half the splitting, like ΔM."""
     coeffs = system.rates(temperature, system.params.mass)
@@ -133,6 +150,7 @@ def _profile(system: KineticSystem, temperatures, eigen: bool):
                "T_osc_T": oscillation_temperature(system, t)}
         if eigen:
             out["A_eigenvalues_over_H"] = linear_eigenvalues_over_hubble(system, t)
+            out["slowest_overlap_L_plus_L_minus"] = slowest_combination_overlaps(system, t)
         return out
 
     return jax.jit(jax.vmap(at))(jnp.asarray(temperatures, dtype=float))
@@ -155,6 +173,12 @@ def diagnose(system: KineticSystem, temperatures, solution=None, *, eigen: bool 
         lam_min = prof["A_eigenvalues_over_H"][:, 0]
         above = temperatures[lam_min > 1]
         out["slowest_mode_above_H"] = ([float(above.min()), float(above.max())] if above.size else None)
+        overlap = prof["slowest_overlap_L_plus_L_minus"]
+        low, high = temperatures <= 20.0, temperatures >= 150.0
+        out["slowest_combination"] = {
+            "min_overlap_with_L_plus_below_20GeV": float(overlap[low, 0].min()) if low.any() else None,
+            "min_overlap_with_L_minus_above_150GeV": float(overlap[high, 1].min()) if high.any() else None,
+            "note": "|cos| between the left eigenvector of A with the smallest |Re λ| and L± (1 = identical)"}
     if solution is not None:
         t_run = solution.temperatures
         x = solution.states
@@ -185,5 +209,5 @@ def _drift(t, values, delta_n, y_l, window) -> dict | None:
 
 
 __all__ = ["rate_matrices_at", "gamma_n_eigenvalues_over_hubble", "linear_matrix", "linear_eigenvalues_over_hubble",
-           "physical_mass_difference", "oscillation_rate_over_hubble", "oscillation_temperature", "crossings",
+           "physical_mass_difference", "slowest_combination_overlaps", "L_PLUS", "L_MINUS", "oscillation_rate_over_hubble", "oscillation_temperature", "crossings",
            "equilibration_temperatures", "without_fermion_number_violation", "diagnose"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -142,7 +143,10 @@ def without_fermion_number_violation(system: KineticSystem) -> KineticSystem:
     return KineticSystem(system.params, rates, system.thermo, system.susceptibility, system.options)
 
 
+@eqx.filter_jit
 def _profile(system: KineticSystem, temperatures, eigen: bool):
+    # Module-level filter_jit with the system as an argument: one compilation serves every point of the same
+    # structure (a closure over the system would bake it in as constants and recompile for each point).
     def at(t):
         out = {"gamma_N_over_H": gamma_n_eigenvalues_over_hubble(system, t),
                "delta_M_T": physical_mass_difference(system, t),
@@ -153,7 +157,7 @@ def _profile(system: KineticSystem, temperatures, eigen: bool):
             out["slowest_overlap_L_plus_L_minus"] = slowest_combination_overlaps(system, t)
         return out
 
-    return jax.jit(jax.vmap(at))(jnp.asarray(temperatures, dtype=float))
+    return jax.vmap(at)(temperatures)
 
 
 def diagnose(system: KineticSystem, temperatures, solution=None, *, eigen: bool = True) -> dict:
@@ -163,8 +167,9 @@ def diagnose(system: KineticSystem, temperatures, solution=None, *, eigen: bool 
     from lta_jax.model.parameters import physical_mass_splitting_vacuum
 
     temperatures = np.sort(np.asarray(temperatures, dtype=float))[::-1]
-    prof = {k: np.asarray(v) for k, v in _profile(system, temperatures, eigen).items()}
-    no_fnv = np.asarray(_profile(without_fermion_number_violation(system), temperatures, False)["gamma_N_over_H"])
+    grid = jnp.asarray(temperatures)
+    prof = {k: np.asarray(v) for k, v in _profile(system, grid, eigen).items()}
+    no_fnv = np.asarray(_profile(without_fermion_number_violation(system), grid, False)["gamma_N_over_H"])
     out = {"T": temperatures, **prof, "gamma_N_over_H_without_fnv": no_fnv,
            "equilibration": equilibration_temperatures(temperatures, prof["gamma_N_over_H"]),
            "equilibration_without_fnv": equilibration_temperatures(temperatures, no_fnv),

@@ -115,6 +115,7 @@ def test_cli_bad_inputs_exit_2(tmp_path):
     assert result.exit_code != 0 and "malformed card" in result.output
 
 
+@pytest.mark.slow  # long run (≥ 45 s on 2 cores in the default suite, 2026-12-02): the bounded slow step of .ci/run
 def test_cli_card_solve_with_table(tmp_path, reference_file):
     """A TOML card with a rate table: JSON contract keys, π-multiples, CLI overriding the card, and a plot."""
     rates = reference_file("nuMSM-fortran/Int_ModH_MN10E-1_kcAve.dat")

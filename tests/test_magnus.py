@@ -118,6 +118,7 @@ def test_rate_table_mass_derivative(computed_rates):
     assert isinstance(table, InterpolatedRates)
 
 
+@pytest.mark.slow  # long run (≥ 45 s on 2 cores in the default suite, 2026-12-02): the bounded slow step of .ci/run
 def test_magnus_matches_kvaerno5_at_fig18(computed_rates):
     """The default (Magnus) solve agrees with the implicit Kvaerno5 reference to ≤ 1e-4 on Y_B, Y_L, Y_Δα, max|Y_e|
     (measured: ≤ 1e-5; Kvaerno5 at its defaults is within 2e-6 of a tight Kvaerno5 run)."""
@@ -147,6 +148,7 @@ def computed_rates():
     return ComputedRates.build()
 
 
+@pytest.mark.slow  # long run (≥ 60 s on 2 cores in the default suite, 2026-12-02): the bounded slow step of .ci/run
 def test_generator_basis_is_the_jacobian_of_the_rhs(computed_rates):
     """A(z) assembled from the per-point basis equals the Jacobian of kinetic_rhs (and b its value at 0), with the
     source term on, at temperatures across the crossover and the level crossing."""

@@ -85,6 +85,7 @@ def _problem():
     return opt._Problem(fn, space), space
 
 
+@pytest.mark.slow  # long run (≥ 45 s on 2 cores in the default suite, 2026-12-02): the bounded slow step of .ci/run
 def test_cp_conjugation_flips_every_asymmetry_through_the_solve():
     """F → F* ((Im ω, δ, η) → −(Im ω, δ, η)) flips Y_B, Y_L, Y_Δα exactly and leaves the soft max |Y_e| unchanged —
     the symmetry the optimiser uses to fold the Y_B band onto ±target."""

@@ -138,6 +138,7 @@ def test_dense_generator_equals_the_right_hand_side(computed_rates):
                                    atol=1e-9 * float(jnp.max(jnp.abs(direct))))
 
 
+@pytest.mark.slow  # long run (≥ 60 s on 2 cores in the default suite, 2026-12-02): the bounded slow step of .ci/run
 def test_cp_conserving_point_gives_zero(computed_rates):
     """δ = η = Re ω = Im ω = 0: no CP violation, no asymmetry in any mode (round-off), unlike the Fig.-18 point."""
     params = ModelParameters(1.0, 1e-11, 0.0, 0.0, 0.0, 0.0)

@@ -87,6 +87,7 @@ def test_cli_bad_card_exits_2(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # long run (≥ 60 s on 2 cores in the default suite, 2026-12-02): the bounded slow step of .ci/run
 def test_resume_after_kill_9(tmp_path):
     """Start a scan in a subprocess, kill -9 it after the first chunk file appears, resume: every point exactly once,
     finished chunks are not recomputed, and the rows equal an uninterrupted scan's rows."""

@@ -233,6 +233,17 @@ def diagnose(
 # Options shared by the optimiser commands (optimise, envelope).
 CANDIDATES_OPTION = typer.Option(8, "--candidates", help="candidates refined together")
 GRID_STEPS_OPTION = typer.Option(400, "--grid-steps", help="Magnus4 steps of every solve (fixed grid)")
+SCHEDULER_OPTION = typer.Option(None, "--scheduler", help="run on a running Dask cluster: the scheduler's address "
+                                "(tcp://host:8786; docs/cluster.md)")
+WORKERS_OPTION = typer.Option(None, "--workers", help="run on a local Dask cluster of N worker processes "
+                              "(default: in this process)")
+def _check_gradient_cost(value) -> None:
+    if value is not None and not (math.isfinite(value) and value >= 1):
+        raise ValueError(f"--gradient-cost must be ≥ 1 solve-equivalent, got {value!r}")
+
+
+GRADIENT_COST_OPTION = typer.Option(None, "--gradient-cost", help="solve-equivalents charged per value + Jacobian "
+                                    "(default: measured; fix it for runs that are reproducible on any machine)")
 START_OPTION = typer.Option("sample", "--start", help="sample (Sobol screen of the large-LTA box) or freeze-out "
                             "(the paper's §5.3 recipe: T_out from the Γ_N eigenvalues, (ΔM, Re ω) minimising δM(T_out); "
                             "its guesses are refined first and the screen samples their vicinity)")
@@ -258,6 +269,7 @@ def optimise(
     cp_symmetry: bool = typer.Option(True, "--cp-symmetry/--no-cp-symmetry",
                                      help="fold Y_B = −target onto +target by CP conjugation (exact; default on)"),
     start: str = START_OPTION,
+    gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of the search against the budget"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
@@ -279,6 +291,7 @@ def optimise(
             raise ValueError("--candidates must be ≥ 1")
         if start not in opt.STARTS:
             raise ValueError(f"--start must be one of {opt.STARTS}, got {start!r}")
+        _check_gradient_cost(gradient_cost)
         from lta_jax.cli.settings import rate_model_from_spec
         enable_compilation_cache()
         rate_model = rate_model_from_spec(rates)
@@ -287,7 +300,7 @@ def optimise(
         result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, mass_bounds=mass_range,
                               hierarchy=hierarchy.upper(), bau=bau, bau_target=bau_target, bau_tolerance=bau_tolerance,
                               budget=budget, candidates=candidates, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
-                              steps=grid_steps, start=start,
+                              steps=grid_steps, start=start, gradient_cost=gradient_cost,
                               progress=progress)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
@@ -320,6 +333,12 @@ def envelope(
     start: str = START_OPTION,
     out: pathlib.Path = typer.Option(..., "--out", help="output directory (an existing one is resumed)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars on stderr"),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    workers: Optional[int] = WORKERS_OPTION,
+    gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
+    schedule: Optional[str] = typer.Option(None, "--schedule", help="chain (masses in order, each from the one below; "
+                                           "default in-process) or waves (even masses, then odd ones, in parallel; "
+                                           "default on a cluster)"),
 ):
     """The largest LTA or max |Y_e| against M, with and without the BAU constraint (the paper's Figs. 8, 9, 17):
     one optimisation per mass, warm-started from its neighbours; resumable (rerun the same command)."""
@@ -338,15 +357,19 @@ def envelope(
             raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
         if not (math.isfinite(budget_per_mass) and budget_per_mass > 0):
             raise ValueError(f"--budget-per-mass must be positive, got {budget_per_mass!r}")
-        from lta_jax.cli.settings import rate_model_from_spec
+        _check_gradient_cost(gradient_cost)
+        if schedule is not None and schedule not in env.SCHEDULES:
+            raise ValueError(f"--schedule must be one of {env.SCHEDULES}, got {schedule!r}")
+        from lta_jax.studies.cluster import cluster_options
+        cluster = cluster_options(scheduler, workers)
         enable_compilation_cache()
-        rate_model = rate_model_from_spec(rates)
         constraints = (True, False) if bau is None else (bau,)
-        result = env.run_envelope(rate_model, out, masses=mass_list, objective=objective,
+        result = env.run_envelope(rates or "computed", out, masses=mass_list, objective=objective,
                                   hierarchy=hierarchy.upper(), constraints=constraints,
                                   budget_per_mass=budget_per_mass, seed=seed, t_end=T_end, progress=progress,
                                   steps=grid_steps, candidates=candidates, start=start,
-                                  log=lambda msg: typer.echo(msg, err=True))
+                                  log=lambda msg: typer.echo(msg, err=True), cluster=cluster, schedule=schedule,
+                                  gradient_cost=gradient_cost)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     env.plot_envelope(result, out / "envelope.png")
@@ -363,6 +386,8 @@ def scan(
     out: pathlib.Path = typer.Option(..., "--out", help="output directory (created; an existing one is resumed)"),
     max_chunks: Optional[int] = typer.Option(None, "--max-chunks", help="stop after this many new chunks"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    workers: Optional[int] = WORKERS_OPTION,
 ):
     """Grid/random/Sobol scan of any subset of the six parameters; resumable (rerun the same command)."""
     from lta_jax.studies.scan import parse_card, run_scan
@@ -378,15 +403,21 @@ def scan(
         parse_card(card_dict)
     except Exception as err:  # TOML syntax or card content: exit 2 before any compilation
         _fail(f"bad scan card {card}: {err}")
+    from lta_jax.studies.cluster import cluster_options
+    try:  # the command line overrides the card's [cluster] table
+        cluster = cluster_options(scheduler, workers, card_dict.get("cluster"))
+    except ValueError as err:
+        _fail(str(err))
     enable_compilation_cache()
     try:
-        report = run_scan(card_dict, out, progress=progress, max_chunks=max_chunks)
+        report = run_scan(card_dict, out, progress=progress, max_chunks=max_chunks, cluster=cluster)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     typer.echo(to_json({"out": str(report.out_dir), "points": report.n_points, "done_before": report.done_before,
                            "solved_now": report.solved_now, "failed_now": report.failed,
                            "seconds": round(report.seconds, 2),
-                           "complete": (report.out_dir / "results.h5").exists()}))
+                           "complete": (report.out_dir / "results.h5").exists(),
+                           "executor": "in-process" if cluster is None else cluster.description}))
 
 
 @app.command()

@@ -9,6 +9,7 @@ stopped (a file written with different settings is refused, never mixed in).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import pathlib
@@ -17,74 +18,160 @@ import time
 from lta_jax.model import constants as c
 from lta_jax.rates.base import RateModel
 from lta_jax.studies.optimise import DEFAULT_CANDIDATES, OPTIMISATION_STEPS, optimise
-from lta_jax.studies.output import write_json_atomic
+from lta_jax.studies.output import stderr_progress, write_json_atomic
 
 #: Required LTA for sterile-neutrino dark matter by resonant production, Y_L ≃ 66e-6 (paper (5.1); docs/physics.md).
 REQUIRED_LTA = 66e-6
+
+
+SCHEDULES = ("chain", "waves")
 
 
 def _point_file(out_dir: pathlib.Path, mass: float, bau: bool) -> pathlib.Path:
     return out_dir / f"M_{mass:g}_{'bau' if bau else 'no-bau'}.json"
 
 
-def run_envelope(rates: RateModel, out_dir, *, masses, objective: str = "lta", hierarchy: str = "NH",
+def envelope_waves(n_masses: int, constraints, schedule: str) -> list[list[tuple[bool, int]]]:
+    """The order of the (constraint, mass index) optimisations, as waves: a task is warm-started only from results of
+    earlier waves (and resumed files), so the tasks of one wave are independent and may run in parallel.
+
+    * ``chain`` — one task per wave, masses in increasing order: each mass starts from the one below it (and, without
+      the BAU constraint, from the constrained result at the same mass); best for one process, nothing in parallel;
+    * ``waves`` — even-numbered masses, then odd-numbered ones (which start from both neighbours); the second
+      constraint's even masses run beside the first constraint's odd ones. Three waves for two curves, whatever the
+      number of masses: the schedule of a cluster.
+    """
+    if schedule == "chain":
+        return [[(bau, i)] for bau in constraints for i in range(n_masses)]
+    if schedule != "waves":
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    waves: dict[int, list] = {}
+    for offset, bau in enumerate(constraints):
+        for i in range(n_masses):
+            waves.setdefault(offset + i % 2, []).append((bau, i))
+    return [waves[w] for w in sorted(waves)]
+
+
+def _warm_starts(done: dict, masses: list, bau: bool, i: int) -> list[dict]:
+    """Best points already found next to mass ``i`` on the same curve; without the BAU constraint also the constrained
+    result at the same mass (admissible there, so the unconstrained maximum is never reported below the constrained
+    one). Only successful solves."""
+    def ok(key):
+        return key in done and done[key]["best"].get("status") == "success"
+
+    warm = [done[(bau, n)]["best"] for n in masses[max(0, i - 1): i + 2] if ok((bau, n))]
+    if not bau and ok((True, masses[i])):
+        warm.append(done[(True, masses[i])]["best"])
+    return [dict(w, M=masses[i]) for w in warm]
+
+
+def optimise_envelope_point(rates, mass: float, bau: bool, warm: list, settings: dict, start: str,
+                            progress: bool = False) -> dict:
+    """One point of an envelope: the optimisation at ``mass`` with (or without) the BAU constraint from the warm
+    starts ``warm`` — the task of a cluster worker and of the in-process executor alike. ``rates``: a rate model, or
+    its specification string (a worker builds the model once per process). Returns the point file's content."""
+    from lta_jax.studies.cluster import rate_model_for, worker_identity
+
+    model = rate_model_for(rates) if isinstance(rates, str) else rates
+    t0 = time.perf_counter()
+    result = optimise(model, objective=settings["objective"], mass=mass, hierarchy=settings["hierarchy"], bau=bau,
+                      budget=settings["budget_per_mass"], seed=settings["seed"], t_end=settings["T_end"],
+                      steps=settings["steps"], candidates=settings["candidates"], progress=progress, start=start,
+                      extra_starts=warm, keep_history=False, gradient_cost=settings.get("gradient_cost"))
+    return {"settings": settings, "M": mass, "bau": bau, "best": result.best,
+            "solve_equivalents": result.solve_equivalents, "seconds": time.perf_counter() - t0,
+            "warm_starts": len(warm), "worker": worker_identity()}
+
+
+def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "lta", hierarchy: str = "NH",
                  constraints=(True, False), budget_per_mass: float = 1000.0, seed: int = 0, t_end: float = 10.0,
                  steps: int = OPTIMISATION_STEPS, candidates: int = DEFAULT_CANDIDATES, progress: bool = True,
-                 log=None, start: str = "sample") -> dict:
+                 log=None, start: str = "sample", cluster=None, schedule: str | None = None,
+                 gradient_cost: float | None = None) -> dict:
     """Optimise at every mass and constraint; returns {"settings", "points"} and writes ``envelope.json`` plus one
     file per (mass, constraint) into ``out_dir``. Finished files of the same settings are reused (resume).
-    ``start="freeze-out"``: the §5.3 recipe's guesses start every mass (:func:`lta_jax.studies.optimise.optimise`)."""
+    ``start="freeze-out"``: the §5.3 recipe's guesses start every mass (:func:`lta_jax.studies.optimise.optimise`).
+
+    ``cluster`` (:class:`lta_jax.studies.cluster.ClusterOptions`): run the optimisations on a Dask cluster; ``rates``
+    must then be a specification string ("computed", a table path readable by every worker, ...). ``schedule``
+    (:func:`envelope_waves`): "chain" in-process and "waves" on a cluster by default; the same schedule gives the same
+    points wherever it runs. The schedule is recorded per point but is not part of the settings, so a directory can be
+    resumed with the other one (finished points are kept, later ones warm-start from them). ``gradient_cost``: as in
+    :func:`lta_jax.studies.optimise.optimise` (fixed instead of measured: the envelope is then reproducible)."""
     masses = sorted(float(m) for m in masses)
     if not masses or any(not (math.isfinite(m) and m > 0) for m in masses):
         raise ValueError(f"masses must be positive numbers, got {masses!r}")
     if budget_per_mass <= 0:
         raise ValueError(f"budget per mass must be positive, got {budget_per_mass!r}")
+    schedule = schedule or ("chain" if cluster is None else "waves")
+    waves = envelope_waves(len(masses), constraints, schedule)
+    if cluster is not None and not isinstance(rates, str):
+        raise ValueError("on a cluster, give the rate model as its specification string (workers build it)")
+    from lta_jax.studies.cluster import rate_model_for
+
+    model = rate_model_for(rates) if isinstance(rates, str) else rates
     for m in masses:
-        rates.check_range(t_end, 1e3, m)
+        model.check_range(t_end, 1e3, m)
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = dict(objective=objective, hierarchy=hierarchy, budget_per_mass=budget_per_mass, seed=seed, T_end=t_end,
-                    steps=steps, candidates=candidates, rates=rates.description, bau_target=c.Y_B_OBSERVED)
+                    steps=steps, candidates=candidates, rates=model.description, bau_target=c.Y_B_OBSERVED)
     if start != "sample":  # only when set, so that directories written before the option existed still resume
         settings["start"] = start
-    points = []
-    with_bau: dict[float, dict] = {}
+    if gradient_cost is not None:
+        settings["gradient_cost"] = float(gradient_cost)
+    done: dict[tuple[bool, float], dict] = {}
     for bau in constraints:
-        done: dict[float, dict] = {}
         for m in masses:
             path = _point_file(out_dir, m, bau)
             if path.is_file():
                 data = json.loads(path.read_text())
                 if data["settings"] != settings:
                     raise ValueError(f"{path} was written with different settings; use another --out directory")
-                done[m] = data
-        for i, m in enumerate(masses):
-            if m in done:
+                done[(bau, m)] = data
                 if log:
                     log(f"M = {m:g} GeV, {'BAU' if bau else 'no BAU'}: done before (resumed)")
-                continue
-            warm = [done[n]["best"] for n in masses[max(0, i - 1): i + 2] if n in done and
-                    done[n]["best"].get("status") == "success"]
-            if not bau and m in with_bau and with_bau[m]["best"].get("status") == "success":
-                # A point of the constrained curve is admissible without the constraint: the unconstrained
-                # maximum is never reported below the constrained one.
-                warm.append(with_bau[m]["best"])
-            t0 = time.perf_counter()
-            result = optimise(rates, objective=objective, mass=m, hierarchy=hierarchy, bau=bau,
-                              budget=budget_per_mass, seed=seed, t_end=t_end, steps=steps, candidates=candidates,
-                              progress=progress, start=start,
-                              extra_starts=[dict(w, M=m) for w in warm], keep_history=False)
-            data = {"settings": settings, "M": m, "bau": bau, "best": result.best,
-                    "solve_equivalents": result.solve_equivalents, "seconds": time.perf_counter() - t0,
-                    "warm_starts": len(warm)}
-            write_json_atomic(_point_file(out_dir, m, bau), data)
-            done[m] = data
-            if log:
-                log(f"M = {m:g} GeV, {'BAU' if bau else 'no BAU'}: {objective} = {result.best.get('objective')} "
-                    f"({data['seconds']:.0f} s)")
-        points += [done[m] for m in masses]
-        if bau:
-            with_bau = done
+    n_tasks = sum(len(w) for w in waves)
+    bar = task_id = None
+    if progress and cluster is not None:  # in-process, each optimisation shows its own bar
+        bar, task_id = stderr_progress("envelope", n_tasks, len(done), unit="optimisations")
+
+    def finish(key, data):  # in the client only: the single writer of result files
+        data["schedule"] = schedule
+        write_json_atomic(_point_file(out_dir, data["M"], data["bau"]), data)
+        done[key] = data
+        if bar is not None:
+            bar.update(task_id, advance=1)
+        if log:
+            log(f"M = {data['M']:g} GeV, {'BAU' if data['bau'] else 'no BAU'}: {objective} = "
+                f"{data['best'].get('objective')} ({data['seconds']:.0f} s, {data['worker']})")
+
+    try:
+        client_context = None
+        if cluster is not None:
+            from lta_jax.studies.cluster import dask_client
+
+            client_context = dask_client(cluster)
+        with client_context or contextlib.nullcontext() as client:
+            for wave in waves:
+                todo = [(bau, i) for bau, i in wave if (bau, masses[i]) not in done]
+                # warm starts from the state at the start of the wave, so the schedule alone fixes every result
+                jobs = {(bau, masses[i]): (masses[i], bau, _warm_starts(done, masses, bau, i), settings, start)
+                        for bau, i in todo}
+                if client is None:
+                    for key, args in jobs.items():
+                        finish(key, optimise_envelope_point(model, *args, progress=progress))
+                elif jobs:
+                    from lta_jax.studies.cluster import run_tasks
+
+                    names = {f"envelope-M{m:g}-{'bau' if bau else 'nobau'}": (bau, m) for bau, m in jobs}
+                    run_tasks(client, [(name, optimise_envelope_point, (rates, *jobs[key]))
+                                       for name, key in names.items()],
+                              lambda name, data: finish(names[name], data), in_flight_per_worker=1)
+    finally:
+        if bar is not None:
+            bar.stop()
+    points = [done[(bau, m)] for bau in constraints for m in masses]
     envelope = {"settings": settings, "points": points}
     write_json_atomic(out_dir / "envelope.json", envelope)
     return envelope

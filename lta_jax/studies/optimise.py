@@ -32,7 +32,9 @@ per value + Jacobian, FD 6); ``gradient="ad"`` uses :func:`jax.jvp` (exact).
 
 Budget accounting in solve-equivalents: a screened point costs 1; a value + Jacobian costs the ratio of their wall
 times, measured once per run on the compiled functions (``cost_of_gradient`` in the result). The final full solve of
-the best point (for max |Y_e| and its temperature on the saved trajectory) costs 1.
+the best point (for max |Y_e| and its temperature on the saved trajectory) costs 1. Because the measured ratio depends
+on the machine and its load, so does the number of refinement steps a budget buys; ``gradient_cost`` fixes the ratio
+instead, and then a run is reproducible wherever it runs (same seed, same result).
 """
 
 from __future__ import annotations
@@ -338,6 +340,7 @@ def optimise(
     keep_history: bool = True,
     gradient: str = "fd",
     start: str = "sample",
+    gradient_cost: float | None = None,
 ) -> OptimisationResult:
     """Screen-and-refine maximisation of the LTA or max |Y_e| with Y_B in the band target·(1 ± tolerance) (module
     docstring). ``budget`` counts solve-equivalents; ``extra_starts`` are θ-like dicts (M, delta_M, im_omega, re_omega,
@@ -353,6 +356,8 @@ def optimise(
             raise ValueError(f"{name} must be positive and finite, got {value!r}")
     if not 0 < screen_fraction <= 1:
         raise ValueError(f"screen_fraction must be in (0, 1], got {screen_fraction!r}")
+    if gradient_cost is not None and not (math.isfinite(gradient_cost) and gradient_cost >= 1):
+        raise ValueError(f"gradient_cost (solve-equivalents per value + Jacobian) must be ≥ 1, got {gradient_cost!r}")
     if candidates < 1 or steps < 10:
         raise ValueError("candidates must be ≥ 1 and steps ≥ 10")
     if hierarchy not in ("NH", "IH"):
@@ -439,7 +444,8 @@ def optimise(
         if n_cand and state["used"] + 1 <= budget and screen_fraction < 1:
             current = np.stack([queue.pop(0) for _ in range(n_cand)])
             radius = np.full(n_cand, 0.05)
-            cost_of_gradient = _measure_cost(problem, current, values_and_jacobians)
+            cost_of_gradient = (_measure_cost(problem, current, values_and_jacobians) if gradient_cost is None
+                                else float(gradient_cost))
             obs, jac = (np.asarray(a) for a in values_and_jacobians(problem, jnp.asarray(current)))
             state["used"] += n_cand * cost_of_gradient
             gradient_evaluations += n_cand

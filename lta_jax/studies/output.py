@@ -32,3 +32,14 @@ def write_json_atomic(path, value) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(to_json(value) + "\n")
     tmp.replace(path)
+
+
+def stderr_progress(label: str, total: int, done: int = 0, unit: str = "points"):
+    """A started rich progress bar on stderr (stdout carries results only) and its task id; ``bar.stop()`` ends it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total} " + unit),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True))
+    bar.start()
+    return bar, bar.add_task(label, total=total, completed=done)

@@ -23,6 +23,11 @@ Card (all tables optional except ``[scan]``)::
     T_end = 10.0
     rates = "computed"        # "computed-ulysses", "provisional", or a 9-column table
     tolerance = "fast"        # "fast" (rtol 1e-6) or "default" (rtol 1e-8)
+    grid_steps = 800          # optional: fixed-grid Magnus on this many steps instead (identical work per point,
+                              # so a chunk is one vmapped call: the batch path of clusters and GPUs)
+
+    [cluster]                 # optional: where chunks are computed (the command line's --workers/--scheduler win)
+    workers = 2               # a local Dask cluster of 2 worker processes; or scheduler = "tcp://host:8786"
 
 Scanned names: ``M``, ``log10_M``, ``delta_M``, ``log10_delta_M``, ``im_omega``, ``re_omega``, ``delta``, ``eta``.
 
@@ -36,6 +41,12 @@ Output directory::
 
 Resuming after an interruption (even ``kill -9``) reruns only the chunks without a file; no point is lost or
 duplicated. :func:`load_results` reads finished rows at any time.
+
+Where chunks are computed (``run_scan(..., cluster=...)``, ``lta-jax scan --workers N | --scheduler ADDRESS``, or a
+``[cluster]`` table in the card with the same keys): in this process (default), or on a Dask cluster
+(:mod:`lta_jax.studies.cluster`). Either way every chunk is computed by :func:`solve_chunk` and written by this process
+into the same chunk files, with a ``worker`` column naming who computed each row; the card's digest does not depend on
+``[cluster]``, so a scan started on a cluster can be resumed in-process and the other way round.
 """
 
 from __future__ import annotations
@@ -54,8 +65,9 @@ import h5py
 import numpy as np
 from scipy.stats import qmc
 
-from lta_jax.cli.settings import rate_model_from_spec
 from lta_jax.studies.batch import BATCH_OBSERVABLES, solve_batch
+from lta_jax.studies.output import stderr_progress
+from lta_jax.studies.cluster import ClusterOptions, cluster_options, dask_client, rate_model_for, run_tasks, worker_identity
 from lta_jax.model.parameters import HIERARCHIES, parse_angle
 from lta_jax.solver.integrate import SolverOptions
 
@@ -77,8 +89,9 @@ TOLERANCES = {
 }
 ROW_COLUMNS = ("index", *INPUTS, "T_start", "T_end", *BATCH_OBSERVABLES, "result_code", "steps", "rejected_steps",
                "seconds")
+STRING_COLUMNS = ("status", "worker")  # per row: the solve's status, and who computed its chunk
 SCAN_KEYS = {"sampling", "points", "seed", "preset", "chunk", "strategy"}
-SOLVER_KEYS = {"T_end", "T_start", "rates", "tolerance", "max_steps"}
+SOLVER_KEYS = {"T_end", "T_start", "rates", "tolerance", "max_steps", "grid_steps"}
 
 
 @dataclass
@@ -121,7 +134,7 @@ def _range(name, value, preset_ranges):
 
 def parse_card(card: dict) -> ScanCard:
     """Validate a scan card (a dict parsed from TOML) before any compilation."""
-    unknown = set(card) - {"scan", "fixed", "parameters", "solver"}
+    unknown = set(card) - {"scan", "fixed", "parameters", "solver", "cluster"}
     if unknown:
         raise ValueError(f"unknown tables in scan card: {sorted(unknown)}")
     scan = dict(card.get("scan", {}))
@@ -176,8 +189,12 @@ def parse_card(card: dict) -> ScanCard:
     solver.setdefault("tolerance", "fast")
     if solver["tolerance"] not in TOLERANCES:
         raise ValueError(f"tolerance must be one of {sorted(TOLERANCES)}, got {solver['tolerance']!r}")
+    if "grid_steps" in solver and (int(solver["grid_steps"]) != solver["grid_steps"] or solver["grid_steps"] < 10):
+        raise ValueError(f"grid_steps must be an integer ≥ 10, got {solver['grid_steps']!r}")
+    cluster_options(card_section=card.get("cluster"))  # checked here; where it runs is not part of the plan
+    plan = {k: v for k, v in card.items() if k != "cluster"}
     return ScanCard(sampling, n_points, int(scan.get("seed", 0)), chunk, str(scan.get("strategy", "auto")),
-                    hierarchy, fixed, ranges, solver, card)
+                    hierarchy, fixed, ranges, solver, plan)
 
 
 def plan_points(card: ScanCard) -> dict:
@@ -209,6 +226,8 @@ def plan_points(card: ScanCard) -> dict:
 
 
 def _solver_options(card: ScanCard) -> SolverOptions:
+    if "grid_steps" in card.solver:
+        return SolverOptions.fixed_grid(int(card.solver["grid_steps"]), n_save=TOLERANCES["fast"].n_save)
     base = TOLERANCES[card.solver["tolerance"]]
     if "max_steps" in card.solver:
         base = eqx.tree_at(lambda o: o.max_steps, base, int(card.solver["max_steps"]))
@@ -219,7 +238,7 @@ def _atomic_write_h5(path: pathlib.Path, columns: dict, attrs: dict | None = Non
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     with h5py.File(tmp, "w") as f:
         for k, v in columns.items():
-            if k == "status":
+            if k in STRING_COLUMNS:
                 f.create_dataset(k, data=np.asarray(v, dtype=object), dtype=h5py.string_dtype())
             else:
                 f.create_dataset(k, data=np.asarray(v))
@@ -246,7 +265,10 @@ def _atomic_write_text(path: pathlib.Path, text: str) -> None:
 
 def _read_h5(path: pathlib.Path) -> dict:
     with h5py.File(path, "r") as f:
-        return {k: (f[k].asstr()[...] if k == "status" else f[k][...]) for k in f.keys()}
+        columns = {k: (f[k].asstr()[...] if k in STRING_COLUMNS else f[k][...]) for k in f.keys()}
+    if "worker" not in columns:  # chunk files written before the column existed
+        columns["worker"] = np.full(len(columns["index"]), "unrecorded", dtype=object)
+    return columns
 
 
 def load_results(out_dir) -> dict:
@@ -254,7 +276,7 @@ def load_results(out_dir) -> dict:
     out_dir = pathlib.Path(out_dir)
     files = sorted((out_dir / "chunks").glob("chunk_*.h5"))
     if not files:
-        return {k: np.array([]) for k in (*ROW_COLUMNS, "status")}
+        return {k: np.array([]) for k in (*ROW_COLUMNS, *STRING_COLUMNS)}
     parts = [_read_h5(p) for p in files]
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.argsort(cols["index"])
@@ -271,13 +293,32 @@ class ScanReport:
     seconds: float
 
 
-def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int | None = None) -> ScanReport:
+def solve_chunk(card_dict: dict, index, points: dict) -> dict:
+    """The rows of one chunk: the points ``points`` (arrays of :data:`INPUTS` plus ``hierarchy``) with indices ``index``
+    solved with the card's solver settings. The work of a cluster worker and of the in-process executor alike (the rate
+    model is built once per process); returns the chunk file's columns, with the ``worker`` that computed them."""
+    card = parse_card(card_dict)
+    result = solve_batch(points, rate_model_for(card.solver["rates"]), t_start=card.solver.get("T_start"),
+                         t_end=float(card.solver["T_end"]), solver_options=_solver_options(card),
+                         strategy=card.strategy)
+    index = np.asarray(index)
+    return {"index": index, **{key: result.inputs[key] for key in (*INPUTS, "T_start", "T_end")},
+            **result.observables, "result_code": result.result_code, "steps": result.steps,
+            "rejected_steps": result.rejected_steps, "seconds": result.seconds, "status": result.status,
+            "worker": np.full(index.size, worker_identity(), dtype=object)}
+
+
+def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int | None = None,
+             cluster: ClusterOptions | None = None) -> ScanReport:
     """Run (or resume) the scan of ``card_dict`` into ``out_dir``; returns a :class:`ScanReport`.
 
     Refuses to resume a directory planned with a different card. ``max_chunks`` stops after that many new chunks
-    (for tests and for splitting work).
+    (for tests and for splitting work). ``cluster``: where the chunks are computed (module docstring); default: the
+    card's ``[cluster]`` table if it has one, else this process.
     """
     card = parse_card(card_dict)
+    if cluster is None:
+        cluster = cluster_options(card_section=card_dict.get("cluster"))
     out_dir = pathlib.Path(out_dir)
     chunk_dir = out_dir / "chunks"
     chunk_dir.mkdir(parents=True, exist_ok=True)
@@ -290,14 +331,11 @@ def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int
             raise ValueError(f"{out_dir} holds a scan of a different card (digest {plan['digest']} ≠ {card.digest}); "
                              "use a new output directory")
     points = plan_points(card)
-    rates = rate_model_from_spec(card.solver["rates"])
-    solver_options = _solver_options(card)
-    t_end = float(card.solver["T_end"])
-    t_start = card.solver.get("T_start")
     if not plan_path.exists():
         # validate every point before compiling anything (solve_batch does it again per chunk; cheap)
         from lta_jax.studies.batch import validate_batch
-        validate_batch(points, rates, t_start, t_end, None, None)
+        validate_batch(points, rate_model_for(card.solver["rates"]), card.solver.get("T_start"),
+                       float(card.solver["T_end"]), None, None)
         tmp = out_dir / f"points.tmp{os.getpid()}.npz"
         np.savez(tmp, **{k: points[k] for k in INPUTS})
         os.replace(tmp, out_dir / "points.npz")
@@ -310,31 +348,36 @@ def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int
     if max_chunks is not None:
         todo = todo[:max_chunks]
     t0 = time.perf_counter()
-    solved = failed = 0
-    bar = None
+    tally = {"solved": 0, "failed": 0}
+    bar = task = None
     if progress and todo:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-        bar = Progress(TextColumn("scan"), BarColumn(), TextColumn("{task.completed}/{task.total} points"),
-                       TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True))  # stdout: results only
-        bar.start()
-        task = bar.add_task("scan", total=n, completed=done_before)
+        bar, task = stderr_progress("scan", n, done_before)
+
+    def chunk_task(k):
+        idx = np.arange(k * card.chunk, min((k + 1) * card.chunk, n))
+        sub = {key: points[key][idx] for key in INPUTS}
+        sub["hierarchy"] = card.hierarchy
+        return idx, sub
+
+    def write(k, columns):  # in the client only: the single writer of chunk files, whoever computed them
+        path = chunk_dir / f"chunk_{k:06d}.h5"
+        if path.exists():  # never write a chunk twice
+            return
+        _atomic_write_h5(path, columns, {"card_digest": card.digest, "worker": str(columns["worker"][0])})
+        tally["solved"] += len(columns["index"])
+        tally["failed"] += int(np.sum(np.asarray(columns["result_code"]) != 0))
+        if bar is not None:
+            bar.update(task, advance=len(columns["index"]))
+
     try:
-        for k in todo:
-            idx = np.arange(k * card.chunk, min((k + 1) * card.chunk, n))
-            sub = {key: points[key][idx] for key in INPUTS}
-            sub["hierarchy"] = card.hierarchy
-            result = solve_batch(sub, rates, t_start=t_start, t_end=t_end, solver_options=solver_options,
-                                 strategy=card.strategy)
-            columns = {"index": idx, **{key: result.inputs[key] for key in (*INPUTS, "T_start", "T_end")},
-                       **result.observables, "result_code": result.result_code, "steps": result.steps,
-                       "rejected_steps": result.rejected_steps, "seconds": result.seconds,
-                       "status": result.status}
-            _atomic_write_h5(chunk_dir / f"chunk_{k:06d}.h5", columns, {"card_digest": card.digest})
-            solved += idx.size
-            failed += int(np.sum(result.result_code != 0))
-            if bar is not None:
-                bar.update(task, advance=idx.size)
+        if cluster is None:
+            for k in todo:
+                write(k, solve_chunk(card.raw, *chunk_task(k)))
+        elif todo:
+            with dask_client(cluster) as client:
+                run_tasks(client, [(f"scan-{card.digest}-chunk{k:06d}", solve_chunk, (card.raw, *chunk_task(k)))
+                                   for k in todo],
+                          lambda name, columns: write(int(name.rsplit("chunk", 1)[1]), columns))
     finally:
         if bar is not None:
             bar.stop()
@@ -342,7 +385,8 @@ def run_scan(card_dict: dict, out_dir, *, progress: bool = True, max_chunks: int
     if not remaining:
         _atomic_write_h5(out_dir / "results.h5", load_results(out_dir),
                          {"card_digest": card.digest, "n_points": n, "card": json.dumps(card.raw, default=str)})
-    return ScanReport(out_dir, n, done_before, solved, failed, time.perf_counter() - t0)
+    return ScanReport(out_dir, n, done_before, tally["solved"], tally["failed"], time.perf_counter() - t0)
 
 
-__all__ = ["PRESETS", "ScanCard", "parse_card", "plan_points", "run_scan", "load_results", "ScanReport"]
+__all__ = ["PRESETS", "ScanCard", "parse_card", "plan_points", "run_scan", "solve_chunk", "load_results",
+           "ScanReport"]

@@ -276,22 +276,23 @@ def optimise(
 ):
     """Maximise the LTA or max |Y_e| under the BAU constraint: a Sobol screen of the large-LTA box, then projected
     gradient refinement of the best candidates (lta_jax/studies/optimise.py; docs/optimisation.md)."""
-    from lta_jax.studies import optimise as opt
-    from lta_jax.model.parameters import check_hierarchy
+    from lta_jax.model.validity import check_hierarchy
+    from lta_jax.studies.choices import OBJECTIVES, STARTS
 
-    try:
+    try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
         check_hierarchy(hierarchy.upper())
-        if objective not in opt.OBJECTIVES:
-            raise ValueError(f"objective must be one of {opt.OBJECTIVES}, got {objective!r}")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
         for name, value in (("--budget", budget), ("--bau-target", bau_target), ("--bau-tolerance", bau_tolerance),
                             ("--M", M)):
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
         if candidates < 1:
             raise ValueError("--candidates must be ≥ 1")
-        if start not in opt.STARTS:
-            raise ValueError(f"--start must be one of {opt.STARTS}, got {start!r}")
+        if start not in STARTS:
+            raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
         _check_gradient_cost(gradient_cost)
+        from lta_jax.studies import optimise as opt
         from lta_jax.cli.settings import rate_model_from_spec
         enable_compilation_cache()
         rate_model = rate_model_from_spec(rates)
@@ -342,12 +343,11 @@ def envelope(
 ):
     """The largest LTA or max |Y_e| against M, with and without the BAU constraint (the paper's Figs. 8, 9, 17):
     one optimisation per mass, warm-started from its neighbours; resumable (rerun the same command)."""
-    from lta_jax.model.parameters import check_hierarchy
-    from lta_jax.studies import envelope as env
-    from lta_jax.studies.optimise import OBJECTIVES, STARTS
+    from lta_jax.model.validity import check_hierarchy
+    from lta_jax.studies.choices import OBJECTIVES, SCHEDULES, STARTS
 
     mass_list = ([masses] if masses is not None else []) + list(more_masses or [])
-    try:
+    try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
         check_hierarchy(hierarchy.upper())
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -358,10 +358,13 @@ def envelope(
         if not (math.isfinite(budget_per_mass) and budget_per_mass > 0):
             raise ValueError(f"--budget-per-mass must be positive, got {budget_per_mass!r}")
         _check_gradient_cost(gradient_cost)
-        if schedule is not None and schedule not in env.SCHEDULES:
-            raise ValueError(f"--schedule must be one of {env.SCHEDULES}, got {schedule!r}")
+        if schedule is not None and schedule not in SCHEDULES:
+            raise ValueError(f"--schedule must be one of {SCHEDULES}, got {schedule!r}")
+        if any(not (math.isfinite(m) and m > 0) for m in mass_list):
+            raise ValueError(f"masses must be positive numbers, got {mass_list!r}")
         from lta_jax.studies.cluster import cluster_options
         cluster = cluster_options(scheduler, workers)
+        from lta_jax.studies import envelope as env
         enable_compilation_cache()
         constraints = (True, False) if bau is None else (bau,)
         result = env.run_envelope(rates or "computed", out, masses=mass_list, objective=objective,

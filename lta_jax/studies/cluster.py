@@ -24,8 +24,10 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lta_jax.rates.base import RateModel
+if TYPE_CHECKING:  # light at import: the command line checks cluster options before JAX is imported
+    from lta_jax.rates.base import RateModel
 
 CLUSTER_KEYS = {"scheduler", "workers"}
 
@@ -42,7 +44,7 @@ class ClusterOptions:
         if (self.scheduler is None) == (self.workers is None):
             raise ValueError("give either a scheduler address or a number of workers, not both and not neither")
         if self.workers is not None and (int(self.workers) != self.workers or self.workers < 1):
-            raise ValueError(f"--workers must be a positive integer, got {self.workers!r}")
+            raise ValueError(f"the number of workers must be a positive integer, got {self.workers!r}")
         if self.scheduler is not None and not str(self.scheduler).strip():
             raise ValueError("--scheduler needs an address such as tcp://host:8786")
 
@@ -103,7 +105,7 @@ def worker_identity() -> str:
 _RATE_MODELS: dict = {}
 
 
-def rate_model_for(spec) -> RateModel:
+def rate_model_for(spec) -> "RateModel":
     """The rate model of a specification string (``lta_jax.cli.settings.rate_model_from_spec``), built once per
     process: a worker builds it for its first chunk and reuses it for every later one. In a Dask worker the first
     call also switches on the package's persistent compilation cache (``LTA_JAX_CACHE_DIR``; ``off`` disables it), as

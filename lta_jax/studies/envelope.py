@@ -17,6 +17,7 @@ import time
 
 from lta_jax.model import constants as c
 from lta_jax.rates.base import RateModel
+from lta_jax.studies.choices import SCHEDULES
 from lta_jax.studies.optimise import DEFAULT_CANDIDATES, OPTIMISATION_STEPS, optimise
 from lta_jax.studies.output import stderr_progress, write_json_atomic
 
@@ -24,7 +25,6 @@ from lta_jax.studies.output import stderr_progress, write_json_atomic
 REQUIRED_LTA = 66e-6
 
 
-SCHEDULES = ("chain", "waves")
 
 
 def _point_file(out_dir: pathlib.Path, mass: float, bau: bool) -> pathlib.Path:

@@ -51,6 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.stats import qmc
 
+from lta_jax.studies.choices import OBJECTIVES, STARTS  # noqa: F401  (the names the optimiser accepts; re-exported)
 from lta_jax.model import constants as c
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
@@ -61,9 +62,6 @@ LARGE_LTA_BOX = {"log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2), "re_o
                  "delta": (0.0, 2 * math.pi), "eta": (0.0, 2 * math.pi)}
 #: Coordinates that wrap around (the others are kept inside the box).
 PERIODIC = ("delta", "eta")
-OBJECTIVES = ("lta", "max-ye", "effective-lta")
-#: Start strategies: the Sobol screen alone, or the §5.3 freeze-out recipe's guesses refined first.
-STARTS = ("sample", "freeze-out")
 #: Observable index of each objective's numerator (OBSERVABLE_NAMES); "effective-lta" divides by D_fin (index 6).
 OBJECTIVE_INDEX = {"lta": 1, "max-ye": 5, "effective-lta": 1}
 #: Observables of the optimiser: the kinetic ones, then D_fin with the effective-LTA objective.

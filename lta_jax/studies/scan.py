@@ -60,16 +60,13 @@ import time
 import warnings
 from dataclasses import dataclass
 
-import equinox as eqx
-import h5py
 import numpy as np
-from scipy.stats import qmc
 
-from lta_jax.studies.batch import BATCH_OBSERVABLES, solve_batch
-from lta_jax.studies.output import stderr_progress
+# Light imports only at module level: `lta-jax scan` checks a card (and rejects a bad one) before JAX, equinox, SciPy
+# or h5py are imported; the solver stack is imported where a chunk is solved or a file is written.
+from lta_jax.model.validity import HIERARCHIES, parse_angle
 from lta_jax.studies.cluster import ClusterOptions, cluster_options, dask_client, rate_model_for, run_tasks, worker_identity
-from lta_jax.model.parameters import HIERARCHIES, parse_angle
-from lta_jax.solver.integrate import SolverOptions
+from lta_jax.studies.output import stderr_progress
 
 #: Paper Table 1 ranges (docs/physics.md §1): "broad" and the "large LTA" region.
 PRESETS = {
@@ -83,12 +80,11 @@ SCANNABLE = ("M", "log10_M", "delta_M", "log10_delta_M", "im_omega", "re_omega",
 INPUTS = ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")
 DEFAULT_FIXED = {"M": 1.0, "delta_M": 1.26e-11, "im_omega": -0.14, "re_omega": 0.52 * math.pi,
                  "delta": 1.30 * math.pi, "eta": 1.02 * math.pi}
+#: Card ``tolerance`` names → solver options (:func:`_solver_options`).
 TOLERANCES = {
-    "fast": SolverOptions(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=400),
-    "default": SolverOptions(),
+    "fast": dict(rtol=1e-6, atol_density=1e-9, atol_asymmetry=1e-16, n_save=400),
+    "default": {},
 }
-ROW_COLUMNS = ("index", *INPUTS, "T_start", "T_end", *BATCH_OBSERVABLES, "result_code", "steps", "rejected_steps",
-               "seconds")
 STRING_COLUMNS = ("status", "worker")  # per row: the solve's status, and who computed its chunk
 SCAN_KEYS = {"sampling", "points", "seed", "preset", "chunk", "strategy"}
 SOLVER_KEYS = {"T_end", "T_start", "rates", "tolerance", "max_steps", "grid_steps"}
@@ -210,6 +206,8 @@ def plan_points(card: ScanCard) -> dict:
         if card.sampling == "sobol":
             with warnings.catch_warnings():  # balance is best for n = 2^k; any n is still a valid low-discrepancy set
                 warnings.filterwarnings("ignore", message=".*balance properties of Sobol.*")
+                from scipy.stats import qmc
+
                 unit = qmc.Sobol(len(names), scramble=True, seed=card.seed).random(card.n_points)
         else:
             unit = np.random.default_rng(card.seed).random((card.n_points, len(names)))
@@ -225,16 +223,22 @@ def plan_points(card: ScanCard) -> dict:
     return points
 
 
-def _solver_options(card: ScanCard) -> SolverOptions:
+def _solver_options(card: ScanCard):
+    from lta_jax.solver.integrate import SolverOptions
+
     if "grid_steps" in card.solver:
-        return SolverOptions.fixed_grid(int(card.solver["grid_steps"]), n_save=TOLERANCES["fast"].n_save)
-    base = TOLERANCES[card.solver["tolerance"]]
+        return SolverOptions.fixed_grid(int(card.solver["grid_steps"]), n_save=TOLERANCES["fast"]["n_save"])
+    base = SolverOptions(**TOLERANCES[card.solver["tolerance"]])
     if "max_steps" in card.solver:
+        import equinox as eqx
+
         base = eqx.tree_at(lambda o: o.max_steps, base, int(card.solver["max_steps"]))
     return base
 
 
 def _atomic_write_h5(path: pathlib.Path, columns: dict, attrs: dict | None = None) -> None:
+    import h5py
+
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     with h5py.File(tmp, "w") as f:
         for k, v in columns.items():
@@ -264,6 +268,8 @@ def _atomic_write_text(path: pathlib.Path, text: str) -> None:
 
 
 def _read_h5(path: pathlib.Path) -> dict:
+    import h5py
+
     with h5py.File(path, "r") as f:
         columns = {k: (f[k].asstr()[...] if k in STRING_COLUMNS else f[k][...]) for k in f.keys()}
     if "worker" not in columns:  # chunk files written before the column existed
@@ -276,7 +282,11 @@ def load_results(out_dir) -> dict:
     out_dir = pathlib.Path(out_dir)
     files = sorted((out_dir / "chunks").glob("chunk_*.h5"))
     if not files:
-        return {k: np.array([]) for k in (*ROW_COLUMNS, *STRING_COLUMNS)}
+        from lta_jax.studies.batch import BATCH_OBSERVABLES
+
+        row_columns = ("index", *INPUTS, "T_start", "T_end", *BATCH_OBSERVABLES, "result_code", "steps",
+                       "rejected_steps", "seconds")
+        return {k: np.array([]) for k in (*row_columns, *STRING_COLUMNS)}
     parts = [_read_h5(p) for p in files]
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.argsort(cols["index"])
@@ -297,6 +307,8 @@ def solve_chunk(card_dict: dict, index, points: dict) -> dict:
     """The rows of one chunk: the points ``points`` (arrays of :data:`INPUTS` plus ``hierarchy``) with indices ``index``
     solved with the card's solver settings. The work of a cluster worker and of the in-process executor alike (the rate
     model is built once per process); returns the chunk file's columns, with the ``worker`` that computed them."""
+    from lta_jax.studies.batch import solve_batch
+
     card = parse_card(card_dict)
     result = solve_batch(points, rate_model_for(card.solver["rates"]), t_start=card.solver.get("T_start"),
                          t_end=float(card.solver["T_end"]), solver_options=_solver_options(card),

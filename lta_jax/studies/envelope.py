@@ -147,12 +147,9 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
                 f"{data['best'].get('objective')} ({data['seconds']:.0f} s, {data['worker']})")
 
     try:
-        client_context = None
-        if cluster is not None:
-            from lta_jax.studies.cluster import dask_client
+        from lta_jax.studies.cluster import dask_client
 
-            client_context = dask_client(cluster)
-        with client_context or contextlib.nullcontext() as client:
+        with contextlib.nullcontext() if cluster is None else dask_client(cluster) as client:
             for wave in waves:
                 todo = [(bau, i) for bau, i in wave if (bau, masses[i]) not in done]
                 # warm starts from the state at the start of the wave, so the schedule alone fixes every result

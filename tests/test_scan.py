@@ -73,10 +73,24 @@ def test_grid_plan():
     ({"scan": {"points": 4}}, "nothing to scan"),
     ({"scan": {"points": 4}, "fixed": {"hierarchy": "XH"}, "parameters": {"eta": [0, 1]}}, "hierarchy"),
     ({"scan": {"points": 4}, "parameters": {"eta": [0, 1]}, "solver": {"tolerance": "sloppy"}}, "tolerance"),
+    ({"scan": {"points": 4}, "parameters": {"eta": [0, 1]}, "solver": {"grid_pilot": 16}}, "needs grid_steps"),
+    ({"scan": {"points": 4}, "parameters": {"eta": [0, 1]}, "solver": {"grid_steps": 200, "grid_pilot": 1}},
+     "grid_pilot must be"),
 ])
 def test_bad_cards(card, match):
     with pytest.raises(ValueError, match=match):
         parse_card(card)
+
+
+def test_grid_pilot_reaches_the_solver_options():
+    from lta_jax.studies.scan import _solver_options
+
+    card = parse_card({"scan": {"points": 4}, "parameters": {"eta": [0, 1]},
+                       "solver": {"grid_steps": 200, "grid_pilot": 16}})
+    options = _solver_options(card)
+    assert (options.fixed_steps, options.grid_pilot) == (200, 16)
+    assert parse_card({"scan": {"points": 4}, "parameters": {"eta": [0, 1]},
+                       "solver": {"grid_steps": 200}}).digest != card.digest
 
 
 def test_cli_bad_card_exits_2(tmp_path):

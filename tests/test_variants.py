@@ -138,6 +138,33 @@ def test_sphaleron_equation_agrees_with_an_implicit_solve(setup):
         assert exact == pytest.approx(reference, rel=1e-6, abs=1e-6 * float(jnp.max(jnp.abs(y_bl))))
 
 
+def test_sphaleron_kernel_is_the_same_map(setup):
+    """The batch's precomputed weights (SphaleronKernel) give the sub-stepped exact map of baryon_asymmetry_sphaleron
+    to round-off, at two masses (the window's temperatures do not depend on M), for smooth and sign-changing Y_{B−L};
+    and they are linear (a random combination of rows equals the combination of the results)."""
+    import jax.numpy as jnp
+
+    from lta_jax.kinetics.averaged import KineticSystem
+    from lta_jax.model.parameters import ModelParameters
+    from lta_jax.solver.observables import baryon_asymmetry_sphaleron, sphaleron_kernel, window_temperatures
+
+    rates, thermo, susc = setup
+    kernel = sphaleron_kernel(thermo, KineticOptions())
+    assert sphaleron_kernel(thermo, KineticOptions()) is kernel  # cached by content
+    rng = np.random.default_rng(3)
+    temperatures = window_temperatures()
+    shapes = [1e-10 * (140 / temperatures) ** 6, 1e-10 * np.tanh((temperatures - 132) / 3), rng.normal(size=121)]
+    for mass in (0.7, 12.0):
+        system = KineticSystem(ModelParameters(mass, 1e-11, 0.1, 1.4, 0.5, 1.0), rates, thermo, susc)
+        z = jnp.log(mass / jnp.asarray(temperatures))
+        for y_bl in shapes:
+            states = jnp.asarray(rng.normal(size=(121, 11))).at[:, 0:3].set(0.0).at[:, 1].set(-jnp.asarray(y_bl))
+            exact = float(baryon_asymmetry_sphaleron(system, z, states))
+            assert float(kernel(states)) == pytest.approx(exact, rel=1e-11, abs=1e-13 * float(np.max(np.abs(y_bl))))
+    other = sphaleron_kernel(thermo, KineticOptions(sound_speed_factor=True))
+    assert not np.allclose(np.asarray(other.weights), np.asarray(kernel.weights))
+
+
 def test_sphaleron_equation_lags_a_steeply_growing_asymmetry(setup):
     """At the Fig.-18 point Y_L grows ×1.5 from 135 to 131.7 GeV; the gradual freeze-out samples it earlier, so
     |Y_B_sphaleron| < |Y_B(simple rule)|, with the same sign (paper footnote 14 motivates the better method)."""

@@ -26,7 +26,7 @@ from lta_jax.model import constants as c
 from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state,
                                       kinetic_generator)
 from lta_jax.rates.interpolated import InterpolatedRates
-from lta_jax.solver.magnus import Magnus4, node_states
+from lta_jax.solver.magnus import Magnus4, error_density, node_states, placed_nodes
 from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
@@ -96,9 +96,18 @@ class ObservableMap(eqx.Module):
         mass = params.mass
         z0, z_sph, z1 = (jnp.log(mass / t) for t in (self.t_start, c.T_SPHALERON, self.t_end))
         n_above, n_below = self.node_split()
-        nodes = jnp.concatenate([jnp.linspace(z0, z_sph, n_above + 1), jnp.linspace(z_sph, z1, n_below + 1)[1:]])
-        states = node_states(lambda z, a: kinetic_generator(z, a[0], a[1]), (system, basis), nodes,
-                             initial_state(system, self.t_start))
+        generator = lambda z, a: kinetic_generator(z, a[0], a[1])  # noqa: E731
+        y0 = initial_state(system, self.t_start)
+        pilot = self.solver_options.grid_pilot
+        if pilot is None:
+            nodes = jnp.concatenate([jnp.linspace(z0, z_sph, n_above + 1), jnp.linspace(z_sph, z1, n_below + 1)[1:]])
+        else:  # placed nodes on both sides of T_sph (z_sph stays a node); a fixed grid under differentiation
+            edges, density = error_density(generator, (system, basis), z0, z1, y0, pilot)
+            s = jnp.concatenate([placed_nodes(edges, density, z0, z_sph, n_above),
+                                 placed_nodes(edges, density, z_sph, z1, n_below)[1:]])
+            s = jax.lax.stop_gradient((s - z0) / (z1 - z0))
+            nodes = (z0 + (z1 - z0) * s).at[n_above].set(z_sph)
+        states = node_states(generator, (system, basis), nodes, y0)
         below = states[n_above:]
         return nodes[n_above:], below, jnp.all(jnp.isfinite(below))
 

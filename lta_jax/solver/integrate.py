@@ -93,7 +93,9 @@ class SolverOptions(eqx.Module):
         pcoeff, icoeff: PID coefficients.
         solver: a diffrax solver object (default :class:`lta_jax.solver.magnus.Magnus4`).
         adjoint: diffrax adjoint (``RecursiveCheckpointAdjoint`` for reverse mode, ``ForwardMode`` for jacfwd).
-        fixed_steps: number of uniform steps (``None``: adaptive).
+        fixed_steps: number of steps of a fixed grid (``None``: adaptive).
+        grid_pilot: place a fixed grid's nodes where the local error is, estimated by step doubling on this many
+            uniform pilot intervals (:func:`lta_jax.solver.magnus.grid_nodes`); ``None``: uniform nodes.
 
     Defaults chosen by measurement (docs/validation.md, benchmarks/README.md).
     """
@@ -111,6 +113,7 @@ class SolverOptions(eqx.Module):
     atol_hnl_asymmetry: float = 1e-13
     tabulate_rates: bool = True
     dtmax: float | None = 0.003
+    grid_pilot: int | None = None
 
     def atol(self) -> Float[Array, "11"]:
         a, d, m = self.atol_asymmetry, self.atol_density, self.atol_hnl_asymmetry
@@ -126,12 +129,15 @@ class SolverOptions(eqx.Module):
         return cls(**settings)
 
     @classmethod
-    def fixed_grid(cls, steps: int = 800, **overrides) -> "SolverOptions":
-        """Fourth-order commutator-free Magnus on ``steps`` uniform steps in z, no error control, outside diffrax's loop
+    def fixed_grid(cls, steps: int = 800, pilot: int | None = None, **overrides) -> "SolverOptions":
+        """Fourth-order commutator-free Magnus on ``steps`` steps in z, no error control, outside diffrax's loop
         (:func:`lta_jax.solver.magnus.fixed_grid_solve`): identical work per point, for ``vmap``; ``max_steps`` and the
-        tolerances are ignored. Accuracy at the Fig.-18 point to 5 GeV: 400 steps ≤ 1.1e-5, 800 steps ≤ 9e-7; large-LTA
-        box at M = 1 GeV to 10 GeV: 400 steps typically 2e-5, worst 4e-4 (docs/numerics.md)."""
-        return cls(solver=Magnus4(error_estimate=False), fixed_steps=int(steps), **overrides)
+        tolerances are ignored. Nodes uniform in z, or with ``pilot = K`` placed where a K-interval pilot finds the
+        local error (6K extra exponentials; ``grid_pilot``). Accuracy at the Fig.-18 point to 5 GeV: 400 uniform steps
+        ≤ 1.1e-5, 800 steps ≤ 9e-7; large-LTA box at M = 1 GeV to 10 GeV: 400 steps typically 2e-5, worst 4e-4; to
+        1 GeV at M = 10 GeV 400 uniform steps are 4e-2 off, 400 placed steps (pilot 16) 3e-4 (docs/numerics.md)."""
+        return cls(solver=Magnus4(error_estimate=False), fixed_steps=int(steps),
+                   grid_pilot=None if pilot is None else int(pilot), **overrides)
 
 
 #: Integrator choices of the command line and cards.
@@ -208,7 +214,7 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
     if solver_options.fixed_steps is not None and isinstance(solver_options.solver, Magnus4):
         basis = GeneratorBasis.build(system)
         ys, finite = fixed_grid_solve(lambda z, a: kinetic_generator(z, a[0], a[1]), (system, basis), z0, z1, y0,
-                                      solver_options.fixed_steps, z_all)
+                                      solver_options.fixed_steps, z_all, solver_options.grid_pilot)
         steps = jnp.asarray(solver_options.fixed_steps)
         result = diffrax.RESULTS.where(finite, diffrax.RESULTS.successful, diffrax.RESULTS.internal_error)
         return RawSolution(z=z_main, states=ys[:n], z_sph=z_sph, state_sph=ys[n], z_window=z_window,

@@ -35,7 +35,8 @@ import numpy as np
 
 from lta_jax.model import constants as c
 from lta_jax.kinetics.averaged import KineticOptions, KineticSystem, conserved_combinations
-from lta_jax.solver.observables import baryon_asymmetry_simple, baryon_asymmetry_sphaleron
+from lta_jax.solver.observables import (SphaleronKernel, baryon_asymmetry_simple, baryon_asymmetry_sphaleron,
+                                        sphaleron_kernel)
 from lta_jax.model.parameters import ModelParameters, validate_parameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.integrate import (SPHALERON_WINDOW, SolverOptions, cached_table, default_start_temperature,
@@ -72,6 +73,8 @@ class BatchSetup(eqx.Module):
     # Momentum-resolved equations: the grid and their options (None: the averaged equations).
     grid: Any = None
     resolved_options: Any = eqx.field(static=True, default=None)
+    # Y_B of the sphaleron equation as weights on the window grid, computed once per batch (None: per point).
+    sphaleron: SphaleronKernel | None = None
 
 
 def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
@@ -103,7 +106,10 @@ def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
     hi, lo = SPHALERON_WINDOW
     sph_in = (t_end <= c.T_SPHALERON) & (t_start >= c.T_SPHALERON)
     window_in = (t_end <= lo) & (t_start >= hi)
-    y_b_sph = baryon_asymmetry_sphaleron(system, raw.z_window, raw.states_window)
+    if setup.sphaleron is None:
+        y_b_sph = baryon_asymmetry_sphaleron(system, raw.z_window, raw.states_window)
+    else:
+        y_b_sph = setup.sphaleron(raw.states_window)
     l_plus, l_minus = conserved_combinations(y_end)
     nan = jnp.nan
     values = {
@@ -347,8 +353,9 @@ def solve_batch(
     if solver_options.tabulate_rates and rates.expensive and np.all(masses == masses[0]):
         # One mass for the whole batch: tabulate the rates once here instead of once per point inside the solve.
         rates = cached_table(rates, float(masses[0]), float(np.min(t_ends)), float(np.max(t_starts)))
-    setup = BatchSetup(like, rates, thermo, susceptibility, KineticOptions() if options is None else options,
-                       solver_options, grid, resolved_options)
+    options = KineticOptions() if options is None else options
+    setup = BatchSetup(like, rates, thermo, susceptibility, options, solver_options, grid, resolved_options,
+                       sphaleron_kernel(thermo, options))
     thetas = np.stack([arrays[k] for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")], axis=1)
     per_point: list[dict | None] = [None] * n
     seconds = np.zeros(n)

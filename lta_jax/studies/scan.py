@@ -25,6 +25,7 @@ Card (all tables optional except ``[scan]``)::
     tolerance = "fast"        # "fast" (rtol 1e-6) or "default" (rtol 1e-8)
     grid_steps = 800          # optional: fixed-grid Magnus on this many steps instead (identical work per point,
                               # so a chunk is one vmapped call: the batch path of clusters and GPUs)
+    grid_pilot = 16           # optional, with grid_steps: place the nodes where a 16-interval pilot finds the error
 
     [cluster]                 # optional: where chunks are computed (the command line's --workers/--scheduler win)
     workers = 2               # a local Dask cluster of 2 worker processes; or scheduler = "tcp://host:8786"
@@ -87,7 +88,7 @@ TOLERANCES = {
 }
 STRING_COLUMNS = ("status", "worker")  # per row: the solve's status, and who computed its chunk
 SCAN_KEYS = {"sampling", "points", "seed", "preset", "chunk", "strategy"}
-SOLVER_KEYS = {"T_end", "T_start", "rates", "tolerance", "max_steps", "grid_steps"}
+SOLVER_KEYS = {"T_end", "T_start", "rates", "tolerance", "max_steps", "grid_steps", "grid_pilot"}
 
 
 @dataclass
@@ -187,6 +188,12 @@ def parse_card(card: dict) -> ScanCard:
         raise ValueError(f"tolerance must be one of {sorted(TOLERANCES)}, got {solver['tolerance']!r}")
     if "grid_steps" in solver and (int(solver["grid_steps"]) != solver["grid_steps"] or solver["grid_steps"] < 10):
         raise ValueError(f"grid_steps must be an integer ≥ 10, got {solver['grid_steps']!r}")
+    if "grid_pilot" in solver:
+        pilot = solver["grid_pilot"]
+        if "grid_steps" not in solver:
+            raise ValueError("grid_pilot needs grid_steps (it places the nodes of a fixed grid)")
+        if isinstance(pilot, bool) or not isinstance(pilot, int) or pilot < 2:
+            raise ValueError(f"grid_pilot must be an integer ≥ 2, got {pilot!r}")
     cluster_options(card_section=card.get("cluster"))  # checked here; where it runs is not part of the plan
     plan = {k: v for k, v in card.items() if k != "cluster"}
     return ScanCard(sampling, n_points, int(scan.get("seed", 0)), chunk, str(scan.get("strategy", "auto")),
@@ -227,7 +234,8 @@ def _solver_options(card: ScanCard):
     from lta_jax.solver.integrate import SolverOptions
 
     if "grid_steps" in card.solver:
-        return SolverOptions.fixed_grid(int(card.solver["grid_steps"]), n_save=TOLERANCES["fast"]["n_save"])
+        return SolverOptions.fixed_grid(int(card.solver["grid_steps"]), pilot=card.solver.get("grid_pilot"),
+                                        n_save=TOLERANCES["fast"]["n_save"])
     base = SolverOptions(**TOLERANCES[card.solver["tolerance"]])
     if "max_steps" in card.solver:
         import equinox as eqx

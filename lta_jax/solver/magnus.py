@@ -295,8 +295,10 @@ def error_density(generator, args, z0, z1, y0, pilot: int):
     The local error of a fourth-order step is e ≈ C(z) h⁵, so a grid whose steps equidistribute it has node density
     ∝ C(z)^{1/5}. Returns (edges of the pilot intervals (pilot + 1,), density per interval (pilot,), normalised to mean
     1 and bounded below by :data:`MIN_RELATIVE_DENSITY`). The error of each interval is measured on the pilot's own
-    trajectory (two half steps per interval), component by component relative to that component's largest magnitude
-    along the run, and its largest component counts. No gradient flows through it (a grid is a choice, not a result).
+    trajectory (two half steps per interval), component by component, and its largest component counts; the density
+    is the mean of two: errors relative to the magnitude each component has reached so far, and relative to its
+    largest magnitude over the run (measured: either alone left Y_B or the late asymmetries under-resolved,
+    docs/numerics.md). No gradient flows through it (a grid is a choice, not a result).
     """
     edges = jnp.linspace(z0, z1, pilot + 1)
     left, h = edges[:-1], jnp.diff(edges)

@@ -26,7 +26,7 @@ from lta_jax.model import constants as c
 from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state,
                                       kinetic_generator)
 from lta_jax.rates.interpolated import InterpolatedRates
-from lta_jax.solver.magnus import Magnus4, error_density, node_states, placed_nodes
+from lta_jax.solver.magnus import Magnus4, error_density, held_fixed, node_states, placed_nodes
 from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
@@ -103,10 +103,9 @@ class ObservableMap(eqx.Module):
             nodes = jnp.concatenate([jnp.linspace(z0, z_sph, n_above + 1), jnp.linspace(z_sph, z1, n_below + 1)[1:]])
         else:  # placed nodes on both sides of T_sph (z_sph stays a node); a fixed grid under differentiation
             edges, density = error_density(generator, (system, basis), z0, z1, y0, pilot)
-            s = jnp.concatenate([placed_nodes(edges, density, z0, z_sph, n_above),
-                                 placed_nodes(edges, density, z_sph, z1, n_below)[1:]])
-            s = jax.lax.stop_gradient((s - z0) / (z1 - z0))
-            nodes = (z0 + (z1 - z0) * s).at[n_above].set(z_sph)
+            placed = jnp.concatenate([placed_nodes(edges, density, z0, z_sph, n_above),
+                                      placed_nodes(edges, density, z_sph, z1, n_below)[1:]])
+            nodes = held_fixed(placed, z0, z1).at[n_above].set(z_sph)
         states = node_states(generator, (system, basis), nodes, y0)
         below = states[n_above:]
         return nodes[n_above:], below, jnp.all(jnp.isfinite(below))

@@ -339,15 +339,19 @@ def placed_nodes(edges, density, a, b, steps: int):
     return jnp.concatenate([jnp.reshape(a, (1,)), inner, jnp.reshape(b, (1,))])
 
 
+def held_fixed(nodes, z0, z1):
+    """Nodes as z0 + (z1 − z0) s with the fractions s held constant under differentiation: derivatives see a fixed
+    grid whose ends move with z0 and z1, as with uniform nodes."""
+    return z0 + (z1 - z0) * jax.lax.stop_gradient((nodes - z0) / (z1 - z0))
+
+
 def grid_nodes(generator, args, z0, z1, y0, steps: int, pilot: int | None):
     """The nodes of a fixed grid of ``steps`` steps from z0 to z1: uniform (``pilot=None``) or placed by
-    :func:`error_density` on ``pilot`` intervals. Placed nodes are z0 + (z1 − z0) s with s held constant under
-    differentiation, so derivatives see a fixed grid, as with uniform nodes."""
+    :func:`error_density` on ``pilot`` intervals (:func:`held_fixed`)."""
     if pilot is None:
         return jnp.linspace(z0, z1, steps + 1)
     edges, density = error_density(generator, args, z0, z1, y0, pilot)
-    fractions = jax.lax.stop_gradient((placed_nodes(edges, density, z0, z1, steps) - z0) / (z1 - z0))
-    return z0 + (z1 - z0) * fractions
+    return held_fixed(placed_nodes(edges, density, z0, z1, steps), z0, z1)
 
 
 def fixed_grid_solve(generator, args, z0, z1, y0, steps: int, save_z, pilot: int | None = None):

@@ -21,28 +21,58 @@ def test_every_module_imports():
         importlib.import_module(name.removesuffix(".__init__"))
 
 
+def _distribution_names(requirements) -> set[str]:
+    return {d.split(">")[0].split("=")[0].split(";")[0].split("<")[0].strip().lower() for d in requirements}
+
+
 def test_declared_dependencies_cover_every_import():
-    """Every third-party module the package imports is declared in pyproject.toml (a fresh install would fail)."""
+    """Every third-party module the package imports is declared in pyproject.toml (a fresh install would fail): the
+    plain dependencies cover every import at module level; an optional extra (Dask: ``cluster``) may only be imported
+    inside functions, so a plain install still imports every module (the main job does not need it)."""
     import ast
     import tomllib
 
-    declared = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]["dependencies"]
-    names = {d.split(">")[0].split("=")[0].split(";")[0].split("<")[0].strip().lower() for d in declared}
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+    names = _distribution_names(project["dependencies"])
+    extras = {name: _distribution_names(reqs) for name, reqs in project["optional-dependencies"].items()}
+    optional = set().union(*(reqs for name, reqs in extras.items() if name != "test"))
+    assert {"dask", "distributed"} <= extras["cluster"] <= extras["test"]  # the suite runs the cluster tests
     distribution = {"jaxlib": "jaxlib", "yaml": "pyyaml"}
     stdlib = set(sys.stdlib_module_names) | {"lta_jax", "__future__"}
-    missing = set()
+    missing, eager_optional = set(), set()
     for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        module_level = {id(node) for stmt in tree.body for node in ast.walk(stmt)
+                        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        for node in ast.walk(tree):
             mods = []
             if isinstance(node, ast.Import):
                 mods = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 mods = [node.module]
             for mod in mods:
-                top = mod.split(".")[0]
-                if top not in stdlib and distribution.get(top, top).lower() not in names:
+                top = distribution.get(mod.split(".")[0], mod.split(".")[0])
+                if top in stdlib or top.lower() in names:
+                    continue
+                if top.lower() not in optional:
                     missing.add(top)
+                elif id(node) in module_level:
+                    eager_optional.add(f"{top} in {path.relative_to(PACKAGE.parent)}")
     assert not missing, f"imported but not declared in pyproject.toml: {sorted(missing)}"
+    assert not eager_optional, f"optional dependencies imported at module level: {sorted(eager_optional)}"
+
+
+def test_cluster_without_dask_is_a_clear_error(monkeypatch):
+    """A plain install has no Dask: asking for a cluster says which extra to install, before anything starts."""
+    import importlib.util
+
+    from lta_jax.studies import cluster
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "distributed" else real(name, *a))
+    with pytest.raises(ValueError, match=r"need Dask.*missing: distributed.*\.\[cluster\]"):
+        cluster.cluster_options(workers=2)
+    assert cluster.cluster_options() is None  # in-process campaigns do not need it
 
 
 @pytest.mark.parametrize("args", [["--T-start", "100", "--T-end", "200"], ["--T-end", "0.01"], ["--M", "50"],

@@ -42,6 +42,17 @@ def test_exact_limits():
     assert np.all(np.isfinite(np.asarray(jax.jacfwd(channel_counts)(2.5))))
 
 
+def test_channel_counts_of_a_mass_array():
+    """An array of masses gives shape (3, n), each column the scalar result (the channel sums are vectorised over
+    flavour and channel, not over M)."""
+    masses = np.array([0.1, 0.5, 1.2, 4.0, 25.0])
+    a = np.asarray(channel_counts(masses))
+    assert a.shape == (3, 5)
+    np.testing.assert_allclose(a, np.stack([np.asarray(channel_counts(m)) for m in masses], axis=1), rtol=1e-12)
+    widths = np.asarray(hnl_widths(masses, np.full((3, 5), 1e-10)))
+    assert widths.shape == (5,) and np.all(widths > 0)
+
+
 def test_decay_matrix_is_the_mass_basis_widths():
     """The h-basis decay matrix is real symmetric with eigenvalues Γ_2, Γ_3 of :func:`hnl_widths` (widths of the mass
     eigenstates from |Θ_αI|²), and has the structure of the mass-diagonal (real) part of ½ Σ_α (Y+^α + Y−^α)."""

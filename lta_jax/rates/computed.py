@@ -184,20 +184,22 @@ SCATTERING_PARTNERS = ((0.0, 3.0), (c.M_ELECTRON, 1.0), (c.M_MUON, 1.0), (c.M_TA
 C_F_REFERENCE_TEMPERATURE = 7.0
 
 
-def relativistic_scatterers(t):
+def relativistic_scatterers(t, xp=jnp):
     """Σ_f w_f n_f(T)/n_f(m_f = 0): the Fermi–Dirac-weighted number of four-fermion scattering partners.
 
     Below ~5 GeV the b, c quarks and the τ decouple and the four-fermion width drops with them (docs/physics.md §8: "C_F
-    reduced as species decouple"); :func:`active_neutrino_width` scales C_F by this count relative to 7 GeV."""
-    y = jnp.asarray(Y_NODES)
-    w = jnp.asarray(Y_WEIGHTS) * y**2
-    massless = jnp.sum(w / (jnp.exp(y) + 1))
-    return sum(weight * jnp.sum(w / (jnp.exp(jnp.sqrt(y**2 + (mass / t) ** 2)) + 1)) / massless
+    reduced as species decouple"); :func:`active_neutrino_width` scales C_F by this count relative to 7 GeV. ``xp``:
+    the array module (``numpy`` for a constant)."""
+    y = xp.asarray(Y_NODES)
+    w = xp.asarray(Y_WEIGHTS) * y**2
+    massless = xp.sum(w / (xp.exp(y) + 1))
+    return sum(weight * xp.sum(w / (xp.exp(xp.sqrt(y**2 + (mass / t) ** 2)) + 1)) / massless
                for mass, weight in SCATTERING_PARTNERS)
 
 
-# The species count at C_F's reference temperature: a constant, evaluated once here rather than in every RHS call.
-_REFERENCE_SCATTERERS = float(relativistic_scatterers(C_F_REFERENCE_TEMPERATURE))
+# The species count at C_F's reference temperature: a constant, evaluated once here rather than in every RHS call
+# (with NumPy: op by op in JAX it cost 0.4 s of every import).
+_REFERENCE_SCATTERERS = float(relativistic_scatterers(C_F_REFERENCE_TEMPERATURE, np))
 
 
 def active_neutrino_width(k, t, m_w2, m_z2, c_f=C_F, c_x=C_X, helicity: int = -1, r_plus=R_PLUS):

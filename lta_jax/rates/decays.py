@@ -73,7 +73,10 @@ def three_body_integral(x_u, x_d, x_l):
 
     12 ∫ dx/x (x − x_l² − x_d²)(1 + x_u² − x) λ^{1/2}(x, x_l², x_d²) λ^{1/2}(1, x, x_u²) over
     x ∈ [(x_d + x_l)², (1 − x_u)²]; Gauss–Legendre in t with x = lo + (hi − lo) sin²(πt/2)-like smoothing of the
-    square-root end points (substitution x = lo + (hi − lo)(1 − cos θ)/2)."""
+    square-root end points (substitution x = lo + (hi − lo)(1 − cos θ)/2).
+
+    Broadcasts over the shapes of its arguments (one vectorised evaluation for many channels)."""
+    x_u, x_d, x_l = (jnp.asarray(v, dtype=float)[..., None] for v in (x_u, x_d, x_l))
     lo = (x_d + x_l) ** 2
     hi = jnp.where(x_u + x_d + x_l < 1, jnp.maximum((1 - x_u) ** 2, lo), lo)  # closed channel: empty range
     theta = 0.5 * math.pi * (jnp.asarray(_X) + 1)  # θ ∈ (0, π)
@@ -82,7 +85,7 @@ def three_body_integral(x_u, x_d, x_l):
     x = jnp.maximum(x, 1e-300)
     f = ((x - x_l**2 - x_d**2) * (1 + x_u**2 - x) * _sqrt_pos(kallen(x, x_l**2, x_d**2))
          * _sqrt_pos(kallen(1.0, x, x_u**2)) / x)
-    return 12 * jnp.sum(jnp.asarray(_W) * f * jac)
+    return 12 * jnp.sum(jnp.asarray(_W) * f * jac, axis=-1)
 
 
 def _neutral_current_functions(x):
@@ -102,75 +105,91 @@ def _neutral_current_functions(x):
     return jnp.where(open_, f1, 0.0), jnp.where(open_, f2, 0.0)
 
 
-def _leptonic(mass, alpha: int):
-    """Σ leptonic widths of one charge configuration in units of Γ0 = G_F² M⁵ U_α²/(192π³)."""
-    total = 1.0  # invisible: Σ_β Γ(N → ν_α ν_β ν̄_β) = Γ0
-    s2 = SIN2_W
-    for beta, m_beta in enumerate(LEPTON_MASSES):
-        if beta != alpha:
-            total = total + three_body_integral(m_beta / mass, 0.0, LEPTON_MASSES[alpha] / mass)
-            c1, c2 = 0.25 * (1 - 4 * s2 + 8 * s2**2), 0.5 * s2 * (2 * s2 - 1)
-        else:
-            c1, c2 = 0.25 * (1 + 4 * s2 + 8 * s2**2), 0.5 * s2 * (2 * s2 + 1)
-        f1, f2 = _neutral_current_functions(m_beta / mass)
-        total = total + c1 * f1 + 4 * c2 * f2
-    return total
+# Every channel sum below is one vectorised evaluation over (flavour α, channel): the same formulas as a loop over
+# channels, but a compiled graph a tenth the size (the decay matrix is part of every solve's set-up; unrolled, the
+# channel sums were a second of XLA compilation in every fresh process).
+_LEPTON_MASSES = np.asarray(LEPTON_MASSES)
+_SAME = np.eye(3, dtype=bool)  # β = α
+_S2 = SIN2_W
+#: Neutral-current coefficients (c1, c2) of the ν ℓβ ℓβ channels, β = α (charged current interferes) or β ≠ α.
+_LEPTON_C1 = np.where(_SAME, 0.25 * (1 + 4 * _S2 + 8 * _S2**2), 0.25 * (1 - 4 * _S2 + 8 * _S2**2))
+_LEPTON_C2 = np.where(_SAME, 0.5 * _S2 * (2 * _S2 + 1), 0.5 * _S2 * (2 * _S2 - 1))
+_QUARK_MASSES = np.asarray(list(QUARK_MASSES.values()))
+_UP_TYPE = np.asarray([q in ("u", "c") for q in QUARK_MASSES])
+_QUARK_C1 = np.where(_UP_TYPE, 0.25 * (1 - 8 / 3 * _S2 + 32 / 9 * _S2**2), 0.25 * (1 - 4 / 3 * _S2 + 8 / 9 * _S2**2))
+_QUARK_C2 = np.where(_UP_TYPE, _S2 / 3 * (4 / 3 * _S2 - 1), _S2 / 6 * (2 / 3 * _S2 - 1))
+_CKM_UP = np.asarray([QUARK_MASSES[up] for up, _ in CKM])
+_CKM_DOWN = np.asarray([QUARK_MASSES[down] for _, down in CKM])
+_CKM_V = np.asarray(list(CKM.values()))
+_CHARGED_P = np.asarray(CHARGED_PSEUDOSCALARS).T  # rows: mass, f, |V|
+_NEUTRAL_P = np.asarray(NEUTRAL_PSEUDOSCALARS).T
+_CHARGED_V = np.asarray(CHARGED_VECTORS).T
+_NEUTRAL_V = np.asarray(NEUTRAL_VECTORS).T
 
 
-def _exclusive_hadronic(mass, alpha: int):
-    """Single-meson channels of one charge configuration in units of Γ0."""
-    m_l = LEPTON_MASSES[alpha]
+def _leptonic(mass):
+    """Σ leptonic widths of the three charge configurations α = e, μ, τ (shape (3,)) in units of
+    Γ0 = G_F² M⁵ U_α²/(192π³): invisible (Σ_β Γ(N → ν_α ν_β ν̄_β) = Γ0), charged current ℓ_α ℓ_β ν_β (β ≠ α) and
+    neutral current ν_α ℓ_β ℓ_β."""
+    x = _LEPTON_MASSES / mass
+    charged = three_body_integral(x[None, :], 0.0, x[:, None])  # [α, β]: I(x_β, 0, x_α)
+    f1, f2 = _neutral_current_functions(x)
+    neutral = jnp.asarray(_LEPTON_C1) @ f1 + 4 * (jnp.asarray(_LEPTON_C2) @ f2)
+    return 1.0 + jnp.sum(jnp.where(_SAME, 0.0, charged), axis=1) + neutral
+
+
+def _exclusive_hadronic(mass):
+    """Single-meson channels of the three charge configurations (shape (3,)) in units of Γ0."""
+    m_l = _LEPTON_MASSES[:, None]
     x_l = m_l / mass
     # G_F² f² M³/(16π) / Γ0 = 12π² f²/M²
     unit = 12 * math.pi**2 / mass**2
-    total = 0.0
-    for m_p, f_p, v in CHARGED_PSEUDOSCALARS:
-        x_p = m_p / mass
-        kin = ((1 - x_l**2) ** 2 - x_p**2 * (1 + x_l**2)) * _sqrt_pos(kallen(1.0, x_p**2, x_l**2))
-        total = total + jnp.where(mass > m_p + m_l, unit * f_p**2 * v**2 * kin, 0.0)
-    for m_p, f_p in NEUTRAL_PSEUDOSCALARS:
-        x_p = m_p / mass
-        total = total + jnp.where(mass > m_p, 0.5 * unit * f_p**2 * (1 - x_p**2) ** 2, 0.0)
-    for m_v, g_v, v in CHARGED_VECTORS:
-        x_v = m_v / mass
-        kin = (((1 - x_l**2) ** 2 + x_v**2 * (1 + x_l**2) - 2 * x_v**4)
-               * _sqrt_pos(kallen(1.0, x_v**2, x_l**2)))
-        total = total + jnp.where(mass > m_v + m_l, unit * g_v**2 * v**2 / m_v**2 * kin, 0.0)
-    for m_v, g_v, kappa in NEUTRAL_VECTORS:
-        x_v = m_v / mass
-        total = total + jnp.where(mass > m_v, 0.5 * unit * kappa**2 * g_v**2 / m_v**2
-                                  * (1 + 2 * x_v**2) * (1 - x_v**2) ** 2, 0.0)
+    m_p, f_p, v = _CHARGED_P
+    x_p = m_p / mass
+    kin = ((1 - x_l**2) ** 2 - x_p**2 * (1 + x_l**2)) * _sqrt_pos(kallen(1.0, x_p**2, x_l**2))
+    total = jnp.sum(jnp.where(mass > m_p + m_l, unit * f_p**2 * v**2 * kin, 0.0), axis=1)
+    m_p, f_p = _NEUTRAL_P
+    x_p = m_p / mass
+    total = total + jnp.sum(jnp.where(mass > m_p, 0.5 * unit * f_p**2 * (1 - x_p**2) ** 2, 0.0))
+    m_v, g_v, v = _CHARGED_V
+    x_v = m_v / mass
+    kin = (((1 - x_l**2) ** 2 + x_v**2 * (1 + x_l**2) - 2 * x_v**4)
+           * _sqrt_pos(kallen(1.0, x_v**2, x_l**2)))
+    total = total + jnp.sum(jnp.where(mass > m_v + m_l, unit * g_v**2 * v**2 / m_v**2 * kin, 0.0), axis=1)
+    m_v, g_v, kappa = _NEUTRAL_V
+    x_v = m_v / mass
+    total = total + jnp.sum(jnp.where(mass > m_v, 0.5 * unit * kappa**2 * g_v**2 / m_v**2
+                                      * (1 + 2 * x_v**2) * (1 - x_v**2) ** 2, 0.0))
     return total
 
 
-def _inclusive_hadronic(mass, alpha: int):
-    """Quark-level channels with the QCD correction, one charge configuration, units of Γ0."""
-    x_l = LEPTON_MASSES[alpha] / mass
-    s2 = SIN2_W
-    total = 0.0
-    for (up, down), v in CKM.items():
-        total = total + 3 * v**2 * three_body_integral(QUARK_MASSES[up] / mass, QUARK_MASSES[down] / mass, x_l)
-    for q, m_q in QUARK_MASSES.items():
-        if q in ("u", "c"):
-            c1, c2 = 0.25 * (1 - 8 / 3 * s2 + 32 / 9 * s2**2), s2 / 3 * (4 / 3 * s2 - 1)
-        else:
-            c1, c2 = 0.25 * (1 - 4 / 3 * s2 + 8 / 9 * s2**2), s2 / 6 * (2 / 3 * s2 - 1)
-        f1, f2 = _neutral_current_functions(m_q / mass)
-        total = total + 3 * (c1 * f1 + 4 * c2 * f2)
+def _inclusive_hadronic(mass):
+    """Quark-level channels with the QCD correction, the three charge configurations (shape (3,)), units of Γ0."""
+    x_l = _LEPTON_MASSES[:, None] / mass
+    charged = three_body_integral(_CKM_UP / mass, _CKM_DOWN / mass, x_l)  # [α, (up, down)]
+    total = jnp.sum(3 * _CKM_V**2 * charged, axis=1)
+    f1, f2 = _neutral_current_functions(_QUARK_MASSES / mass)
+    total = total + jnp.sum(3 * (_QUARK_C1 * f1 + 4 * _QUARK_C2 * f2))
     qcd = jnp.interp(jnp.log(mass), jnp.log(jnp.asarray(QCD_MASSES)), jnp.asarray(QCD_CORRECTIONS))
     return (1 + qcd) * total
 
 
-def channel_counts(mass: ArrayLike) -> Float[Array, "3"]:
-    """a_α(M), α = e, μ, τ: Γ_tot(Majorana) = a_α G_F² M⁵ U_α²/(96π³) (docs/plasma.md §2.2 table).
+def _channel_counts_scalar(mass):
+    centre, width = HADRONIC_SWITCH
+    w = 1 / (1 + jnp.exp(-(jnp.log(mass) - math.log(centre)) / width))
+    return _leptonic(mass) + (1 - w) * _exclusive_hadronic(mass) + w * _inclusive_hadronic(mass)
+
+
+def channel_counts(mass: ArrayLike) -> Float[Array, "3 ..."]:
+    """a_α(M), α = e, μ, τ: Γ_tot(Majorana) = a_α G_F² M⁵ U_α²/(96π³) (docs/plasma.md §2.2 table); shape (3,) + the
+    shape of ``mass``.
 
     The hadronic part is (1 − w) exclusive + w inclusive with w a logistic function of ln M centred at
     :data:`HADRONIC_SWITCH` (1.2 GeV, width 0.15)."""
     mass = jnp.asarray(mass, dtype=float)
-    centre, width = HADRONIC_SWITCH
-    w = 1 / (1 + jnp.exp(-(jnp.log(mass) - math.log(centre)) / width))
-    return jnp.stack([_leptonic(mass, a) + (1 - w) * _exclusive_hadronic(mass, a) + w * _inclusive_hadronic(mass, a)
-                      for a in range(3)])
+    if mass.ndim == 0:
+        return _channel_counts_scalar(mass)
+    return jnp.moveaxis(jnp.vectorize(_channel_counts_scalar, signature="()->(a)")(mass), -1, 0)
 
 
 def decay_rate_prefactor(mass: ArrayLike) -> Float[Array, ""]:
@@ -181,9 +200,9 @@ def decay_rate_prefactor(mass: ArrayLike) -> Float[Array, ""]:
 
 def hnl_widths(mass: ArrayLike, mixings: ArrayLike) -> Float[Array, "..."]:
     """Total rest-frame widths Γ_I [GeV] from the mass-basis mixings |Θ_αI|² (shape (3, n)): Σ_α a_α G_F² M⁵
-    |Θ_αI|²/(96π³)."""
+    |Θ_αI|²/(96π³). ``mass`` a scalar, or one mass per column of ``mixings``."""
     mass = jnp.asarray(mass, dtype=float)
-    return c.G_FERMI**2 * mass**5 / (96 * math.pi**3) * jnp.einsum("a,a...->...", channel_counts(mass),
+    return c.G_FERMI**2 * mass**5 / (96 * math.pi**3) * jnp.einsum("a...,a...->...", channel_counts(mass),
                                                                         jnp.asarray(mixings))
 
 

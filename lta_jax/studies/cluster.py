@@ -20,6 +20,7 @@ bookkeeping), and the client writes each chunk exactly once.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import socket
@@ -65,7 +66,19 @@ def cluster_options(scheduler: str | None = None, workers: int | None = None, ca
         return None
     if scheduler is not None and workers is not None:
         raise ValueError("--scheduler and --workers exclude each other (join a cluster, or start a local one)")
-    return ClusterOptions(scheduler=scheduler, workers=None if workers is None else int(workers))
+    options = ClusterOptions(scheduler=scheduler, workers=None if workers is None else int(workers))
+    check_dask_installed()
+    return options
+
+
+def check_dask_installed() -> None:
+    """Dask is an optional dependency (the ``cluster`` extra; the plain install stays small for the main job): say
+    how to get it, before anything starts, when a campaign asks for a cluster without it."""
+    missing = [name for name in ("dask", "distributed") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ValueError(f"--workers/--scheduler (or a [cluster] table) need Dask, which is not installed (missing: "
+                         f"{', '.join(missing)}); install the cluster extra: pip install -e \".[cluster]\" "
+                         f"(or pip install \"lta-jax[cluster]\")")
 
 
 @contextlib.contextmanager

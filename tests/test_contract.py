@@ -182,3 +182,28 @@ def test_disk_cache_computes_once_and_can_be_switched_off(tmp_path, monkeypatch)
     monkeypatch.setenv("LTA_JAX_CACHE_DIR", "off")
     cached_arrays("probe", (1,), ("cache.py",), compute)
     assert len(calls) == 3
+
+
+def test_physics_warning_names_the_callers_line_once_per_place():
+    """A validity warning names the user's line (not a file of the package or of JAX), and shows once per place under
+    the default filters even when other code changes the filters in between (as JAX does while tracing: the same
+    warning of ``lta-jax solve --T-end 3`` came out twice); "always" still shows every one."""
+    import warnings
+
+    from lta_jax.model.validity import check_computed_range
+    from lta_jax.warnings import PhysicsWarning
+
+    def warn_twice():
+        for _ in range(2):
+            check_computed_range(4.5, 100.0, 1.0)  # below 5 GeV: one PhysicsWarning
+            warnings.filterwarnings("ignore", message="unrelated")  # resets Python's per-place registry
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")
+        warn_twice()
+    assert len(shown) == 1 and issubclass(shown[0].category, PhysicsWarning)
+    assert shown[0].filename == __file__ and "T_end = 4.5 GeV" in str(shown[0].message)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        warn_twice()
+    assert len(shown) == 2

@@ -178,7 +178,13 @@ def test_envelope_resumes_and_refuses_other_settings(tmp_path):
 
     kw = dict(masses=[1.0, 2.0], constraints=(True,), budget_per_mass=70, t_end=50.0, steps=100, candidates=2,
               progress=False)
-    first = run_envelope(ProvisionalRates(), tmp_path, **kw)
+    lines = []
+    first = run_envelope(ProvisionalRates(), tmp_path, log=lines.append, **kw)
+    # The progress line of a BAU run says when its best point lies outside the band (not just its objective).
+    assert len(lines) == 2
+    for line, point in zip(lines, first["points"]):
+        assert line.startswith(f"M = {point['M']:g} GeV, BAU")
+        assert ("no feasible point" in line) == (not point["best"]["feasible"]), line
     files = sorted(tmp_path.glob("M_*_bau.json"))
     assert [p.name for p in files] == ["M_1_bau.json", "M_2_bau.json"]
     assert [p["warm_starts"] for p in first["points"]] == [0, 1]  # M = 2 starts from M = 1's best

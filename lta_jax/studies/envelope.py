@@ -143,8 +143,12 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
         if bar is not None:
             bar.update(task_id, advance=1)
         if log:
+            best = data["best"]
+            # The best point of a BAU run can lie outside the band (nothing feasible found): say so, with its Y_B.
+            verdict = ("" if not data["bau"] or best.get("feasible")
+                       else f", no feasible point: Y_B = {best.get('Y_B'):.3g} is outside the band")
             log(f"M = {data['M']:g} GeV, {'BAU' if data['bau'] else 'no BAU'}: {objective} = "
-                f"{data['best'].get('objective')} ({data['seconds']:.0f} s, {data['worker']})")
+                f"{best.get('objective')}{verdict} ({data['seconds']:.0f} s, {data['worker']})")
 
     try:
         from lta_jax.studies.cluster import dask_client

@@ -262,6 +262,21 @@ class Magnus4(diffrax.AbstractSolver):
         return terms.vf(t0, y0, args)
 
 
+def _grid_steps(generator, args, z_nodes):
+    """Generators at the two Gauss nodes of every interval of ``z_nodes`` and the intervals' step propagators:
+    (g1, g2, propagators, left ends, lengths)."""
+    left, h = z_nodes[:-1], jnp.diff(z_nodes)
+    g1 = jax.vmap(lambda z, dz: generator(z + _C1 * dz, args))(left, h)
+    g2 = jax.vmap(lambda z, dz: generator(z + _C2 * dz, args))(left, h)
+    return g1, g2, grid_propagators(g1, g2, h), left, h
+
+
+def _chain(propagators, y_aug):
+    """Apply the propagators in turn to the augmented state: (the final state, the state at the left end of every
+    step)."""
+    return jax.lax.scan(lambda y, propagator: (propagator @ y, y), y_aug, propagators)
+
+
 def node_states(generator, args, z_nodes, y0):
     """Fourth-order commutator-free Magnus (:func:`step_propagator`) through the given nodes z_0 < z_1 < … < z_N
     (any spacing, one step per interval; the interval propagators are computed at once with ``vmap`` and chained by a
@@ -269,18 +284,9 @@ def node_states(generator, args, z_nodes, y0):
     shape (N + 1, n): no dense output, so it is the cheapest path when the observables sit on nodes (gradients,
     optimisation: T_sph and T_end are nodes). Forward-mode differentiable, also in the nodes (see :func:`expm`).
     """
-    left, h = z_nodes[:-1], jnp.diff(z_nodes)
-    g1 = jax.vmap(lambda z, dz: generator(z + _C1 * dz, args))(left, h)
-    g2 = jax.vmap(lambda z, dz: generator(z + _C2 * dz, args))(left, h)
-    propagators = grid_propagators(g1, g2, h)
-
-    def advance(y, propagator):
-        y_next = propagator @ y
-        return y_next, y_next
-
-    y_aug = _augment(y0)
-    _, rest = jax.lax.scan(advance, y_aug, propagators)
-    return jnp.concatenate([y_aug[None], rest])[:, :-1]
+    propagators = _grid_steps(generator, args, z_nodes)[2]
+    final, lefts = _chain(propagators, _augment(y0))
+    return jnp.concatenate([lefts, final[None]])[:, :-1]
 
 
 #: Least node density of a placed grid, relative to the uniform one: no step longer than 4 uniform steps, however small
@@ -308,12 +314,9 @@ def error_density(generator, args, z0, z1, y0, pilot: int):
     halves = jnp.einsum("kij,kjl->kil", grid_propagators(gs[:, 4], gs[:, 5], 0.5 * h),
                         grid_propagators(gs[:, 2], gs[:, 3], 0.5 * h))
 
-    def advance(y, propagator):
-        return propagator @ y, y
-
-    _, starts = jax.lax.scan(advance, _augment(y0), halves)  # the pilot's state at the start of each interval
+    final, starts = _chain(halves, _augment(y0))  # the pilot's state at the start of each interval
     error = jnp.einsum("kij,kj->ki", halves - full, starts)[:, :-1]
-    ends = jnp.concatenate([starts[1:, :-1], (halves[-1] @ starts[-1])[None, :-1]])
+    ends = jnp.concatenate([starts[1:, :-1], final[None, :-1]])
     magnitude = jnp.maximum(jnp.abs(starts[:, :-1]), jnp.abs(ends))
     reached = jax.lax.cummax(magnitude, axis=0)  # each component's largest magnitude so far
     overall = reached[-1]
@@ -365,16 +368,8 @@ def fixed_grid_solve(generator, args, z0, z1, y0, steps: int, save_z, pilot: int
     all finite).
     """
     nodes_z = grid_nodes(generator, args, z0, z1, y0, steps, pilot)
-    z_left, h = nodes_z[:-1], jnp.diff(nodes_z)
-    g1 = jax.vmap(lambda z, dz: generator(z + _C1 * dz, args))(z_left, h)
-    g2 = jax.vmap(lambda z, dz: generator(z + _C2 * dz, args))(z_left, h)
-    propagators = grid_propagators(g1, g2, h)
-
-    def advance(y, propagator):
-        y_next = propagator @ y
-        return y_next, y
-
-    _, nodes = jax.lax.scan(advance, _augment(y0), propagators)  # state at the left end of every step
+    g1, g2, propagators, z_left, h = _grid_steps(generator, args, nodes_z)
+    _, nodes = _chain(propagators, _augment(y0))  # state at the left end of every step
     beta = (g2 - g1) / ((_C2 - _C1) * h)[:, None, None]
     alpha = g1 - beta * (_C1 * h)[:, None, None]
     index = jnp.clip(jnp.searchsorted(nodes_z, save_z, side="right") - 1, 0, steps - 1)

@@ -13,7 +13,7 @@ from lta_jax import ModelParameters, SolverOptions, solve, summary
 from lta_jax.model.benchmark_points import FIG18
 from lta_jax.rates.computed import ComputedRates
 from lta_jax.rates.interpolated import InterpolatedRates, tabulate, unwarp, warp
-from lta_jax.solver.magnus import Magnus4
+from lta_jax.solver.magnus import LinearODETerm, Magnus4
 
 RNG = np.random.default_rng(0)
 A0, A1, A2 = (RNG.normal(size=(4, 4)) for _ in range(3))
@@ -62,6 +62,28 @@ def test_adaptive_magnus_and_dense_output():
     scale = np.abs(ref).max()
     assert np.abs(np.asarray(sol.ys)[-1] - ref[-1]).max() < 1e-5 * scale
     assert np.abs(np.asarray(sol.ys) - ref).max() < 1e-4 * scale
+
+
+def test_linear_term_supplies_its_generator_in_either_time_direction():
+    """diffeqsolve hands the solver its term wrapped (diffrax's WrapTerm, for the time direction); the Magnus step must
+    still take the LinearODETerm's own generator. Here the vector field is deliberately zero, so a step that
+    differentiated it instead (as before the fix) would leave the state unchanged; backwards (t0 > t1) the same
+    generator must bring the end state back to the start."""
+
+    def generator(t, args):
+        del args
+        a = A0 + jnp.sin(2 * t) * A1 + t**2 * A2
+        top = jnp.concatenate([a, (B0 * jnp.cos(t))[:, None]], axis=1)
+        return jnp.concatenate([top, jnp.zeros((1, 5))], axis=0)
+
+    term = LinearODETerm(lambda t, x, args: jnp.zeros_like(x), generator)
+    controller = diffrax.PIDController(rtol=1e-10, atol=1e-12)
+    forward = diffrax.diffeqsolve(term, Magnus4(), 0.0, 1.0, 0.01, jnp.ones(4), stepsize_controller=controller)
+    end = np.asarray(forward.ys[-1])
+    ref = _scipy_reference()
+    assert np.abs(end - ref).max() < 1e-7 * np.abs(ref).max()
+    backward = diffrax.diffeqsolve(term, Magnus4(), 1.0, 0.0, -0.01, jnp.asarray(end), stepsize_controller=controller)
+    assert np.abs(np.asarray(backward.ys[-1]) - 1.0).max() < 1e-7
 
 
 def test_rate_table_matches_direct_evaluation(computed_rates):

@@ -3,6 +3,7 @@
 import math
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -209,8 +210,10 @@ def test_coarse_fixed_grid_stays_stable(computed_rates):
     (its commutator term is not damped); the commutator-free step measured ≤ 1e-2 over 32 box points."""
     point = ModelParameters(1.0, 1e-10, 0.1, math.pi / 2, 1.0, 2.0)
     adaptive = summary(solve(point, computed_rates, t_end=10.0))
-    coarse = summary(solve(point, computed_rates, t_end=10.0, solver_options=SolverOptions.fixed_grid(100)))
-    assert coarse["status"] == "success"
+    # n_save = 101: the saved points sit on the 100 nodes (aligned_steps would otherwise refine the grid to 999 steps).
+    coarse_solution = solve(point, computed_rates, t_end=10.0, solver_options=SolverOptions.fixed_grid(100, n_save=101))
+    coarse = summary(coarse_solution)
+    assert coarse["status"] == "success" and int(coarse_solution.raw.num_steps) == 100
     for key in ("Y_B", "Y_L_end"):
         assert coarse[key] == pytest.approx(adaptive[key], rel=2e-2), key
 
@@ -292,6 +295,38 @@ def test_grid_propagators_in_groups_equal_one_batch():
     np.testing.assert_allclose(np.asarray(grouped), np.asarray(single), rtol=1e-12, atol=0)
 
 
+def test_saved_points_on_nodes_equal_dense_output_and_scipy():
+    """A uniform grid whose step count is a multiple of n_save − 1 reads the saved points off the chain
+    (``on_nodes``): the same states as dense output at those points (a dense step of length 0 from the node), and the
+    independent SciPy solve at every saved point. Extra (off-node) save points still get dense output."""
+    from lta_jax.solver import magnus
+
+    def generator(t, args):
+        del args
+        a = A0 + jnp.sin(2 * t) * A1 + t**2 * A2
+        top = jnp.concatenate([a, (B0 * jnp.cos(t))[:, None]], axis=1)
+        return jnp.concatenate([top, jnp.zeros((1, 5))], axis=0)
+
+    assert magnus.aligned_steps(800, 1000) == 999 and magnus.aligned_steps(400, 200) == 398
+    assert magnus.aligned_steps(200, 1000) == 999 and magnus.aligned_steps(50, 2) == 50
+    n_save, steps = 11, magnus.aligned_steps(64, 11)
+    save_z = jnp.concatenate([jnp.linspace(0.0, 1.0, n_save), jnp.array([0.123, 0.77])])
+    on_nodes, ok = magnus.fixed_grid_solve(generator, None, 0.0, 1.0, jnp.ones(4), steps, save_z, on_nodes=n_save)
+    dense, _ = magnus.fixed_grid_solve(generator, None, 0.0, 1.0, jnp.ones(4), steps, save_z)
+    assert steps == 60 and bool(ok) and on_nodes.shape == (n_save + 2, 4)
+    np.testing.assert_allclose(np.asarray(on_nodes), np.asarray(dense), rtol=1e-12, atol=1e-12)
+
+    def f(t, x):
+        return (A0 + np.sin(2 * t) * A1 + t**2 * A2) @ x + B0 * np.cos(t)
+
+    order = np.argsort(np.asarray(save_z))
+    ref = solve_ivp(f, (0, 1), np.ones(4), rtol=1e-13, atol=1e-13, method="DOP853",
+                    t_eval=np.asarray(save_z)[order]).y.T[np.argsort(order)]
+    assert np.abs(np.asarray(on_nodes) - ref).max() < 1e-6 * np.abs(ref).max()
+    with pytest.raises(ValueError, match="multiple"):
+        magnus.fixed_grid_solve(generator, None, 0.0, 1.0, jnp.ones(4), 64, save_z, on_nodes=n_save)
+
+
 @pytest.mark.slow  # three computed-rates solves to 1 GeV (≈ 40 s on 2 cores, 2026-12-02): the bounded slow step
 def test_pilot_placed_grid_beats_uniform_nodes_to_1_gev(computed_rates):
     """At M = 10 GeV, run to 1 GeV, the local error sits where the HNL oscillations set in; 400 steps placed by a 16-interval
@@ -299,7 +334,8 @@ def test_pilot_placed_grid_beats_uniform_nodes_to_1_gev(computed_rates):
     max |Y_e| and each Y_Δα (measured 2026-12-02: uniform 1.2e-3, placed 5.0e-5); 50 placed steps stay finite."""
     point = ModelParameters(10.0, 3e-11, -0.1, 0.45 * math.pi, 4.0, 1.0)
 
-    def run(options):
+    def run(options):  # 401 saved points: the uniform grids' step counts are multiples of 400 (aligned_steps)
+        options = eqx.tree_at(lambda o: o.n_save, options, 401)
         with pytest.warns(UserWarning, match="below 5 GeV"):
             return summary(solve(point, computed_rates, t_end=1.0, solver_options=options))
 

@@ -369,19 +369,36 @@ def grid_nodes(generator, args, z0, z1, y0, steps: int, pilot: int | None):
     return held_fixed(placed_nodes(edges, density, z0, z1, steps), z0, z1)
 
 
-def fixed_grid_solve(generator, args, z0, z1, y0, steps: int, save_z, pilot: int | None = None):
+def aligned_steps(steps: int, n_save: int) -> int:
+    """The number of uniform steps nearest to ``steps`` (at least one per saved interval) that puts all ``n_save``
+    points of ``linspace(z0, z1, n_save)`` on nodes: a multiple of n_save − 1. A saved point on a node costs nothing,
+    one between nodes costs a dense-output step (two exponentials, as much as a grid step), so aligning never costs
+    more than it saves: 800 steps with 1000 saved points become 999 steps and no dense output (docs/numerics.md)."""
+    intervals = max(n_save - 1, 1)
+    return intervals * max(1, round(steps / intervals))
+
+
+def fixed_grid_solve(generator, args, z0, z1, y0, steps: int, save_z, pilot: int | None = None,
+                     on_nodes: int = 0):
     """Fourth-order commutator-free Magnus (:func:`step_propagator`) on ``steps`` steps without diffrax's loop: all
     step propagators are computed at once (``vmap``), chained by a scan of matrix–vector products, and the state at
     each ``save_z`` is the same kind of step taken from the left end of its interval (generators from their linear
     interpolant in the interval). Identical work for every parameter point, so ``vmap`` over points pays.
 
     The nodes are uniform in z, or (``pilot`` = number of pilot intervals) placed where the local error is
-    (:func:`grid_nodes`). ``generator(z, args)`` returns the (n+1) × (n+1) affine generator. Returns (states at save_z,
-    all finite).
+    (:func:`grid_nodes`). ``on_nodes = k`` (uniform nodes only, ``steps`` a multiple of k − 1, see
+    :func:`aligned_steps`): the first k entries of ``save_z`` are ``linspace(z0, z1, k)``, every (steps/(k−1))-th node,
+    and are read off the chain instead of being computed by dense output. ``generator(z, args)`` returns the
+    (n+1) × (n+1) affine generator. Returns (states at save_z, all finite).
     """
+    if on_nodes and (pilot is not None or steps % max(on_nodes - 1, 1)):
+        raise ValueError(f"on_nodes = {on_nodes} needs uniform nodes and steps ({steps}) a multiple of "
+                         f"{max(on_nodes - 1, 1)}")
     nodes_z = grid_nodes(generator, args, z0, z1, y0, steps, pilot)
     g1, g2, propagators, z_left, h = _grid_steps(generator, args, nodes_z)
-    _, nodes = _chain(propagators, _augment(y0))  # state at the left end of every step
+    final, nodes = _chain(propagators, _augment(y0))  # state at the left end of every step
+    on_grid = jnp.concatenate([nodes, final[None]])[::steps // max(on_nodes - 1, 1)][:on_nodes, :-1]
+    save_z = save_z[on_nodes:]
     beta = (g2 - g1) / ((_C2 - _C1) * h)[:, None, None]
     alpha = g1 - beta * (_C1 * h)[:, None, None]
     index = jnp.clip(jnp.searchsorted(nodes_z, save_z, side="right") - 1, 0, steps - 1)
@@ -394,4 +411,5 @@ def fixed_grid_solve(generator, args, z0, z1, y0, steps: int, save_z, pilot: int
     # lax.map in batches (bounded memory). A plain vmap over ~1000 save points once stalled XLA on the CPU; that was
     # the LAPACK deadlock of the former Padé exponential (see expm), kept in batches since.
     states = jax.lax.map(lambda kt: dense(*kt), (index, tau), batch_size=256)
+    states = jnp.concatenate([on_grid, states])
     return states, jnp.all(jnp.isfinite(states))

@@ -72,6 +72,8 @@ def test_cluster_without_dask_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "distributed" else real(name, *a))
     with pytest.raises(ValueError, match=r"need Dask.*missing: distributed.*\.\[cluster\]"):
         cluster.cluster_options(workers=2)
+    with pytest.raises(ValueError, match=r"need Dask.*\.\[cluster\]"):  # options built in Python say it too
+        cluster.ClusterOptions(scheduler="tcp://localhost:8786")
     assert cluster.cluster_options() is None  # in-process campaigns do not need it
 
 

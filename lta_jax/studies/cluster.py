@@ -48,6 +48,7 @@ class ClusterOptions:
             raise ValueError(f"the number of workers must be a positive integer, got {self.workers!r}")
         if self.scheduler is not None and not str(self.scheduler).strip():
             raise ValueError("--scheduler needs an address such as tcp://host:8786")
+        check_dask_installed()  # here, so that options built in Python (not only by the command line) say it too
 
     @property
     def description(self) -> str:
@@ -66,9 +67,7 @@ def cluster_options(scheduler: str | None = None, workers: int | None = None, ca
         return None
     if scheduler is not None and workers is not None:
         raise ValueError("--scheduler and --workers exclude each other (join a cluster, or start a local one)")
-    options = ClusterOptions(scheduler=scheduler, workers=None if workers is None else int(workers))
-    check_dask_installed()
-    return options
+    return ClusterOptions(scheduler=scheduler, workers=None if workers is None else int(workers))
 
 
 def check_dask_installed() -> None:

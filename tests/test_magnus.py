@@ -315,6 +315,9 @@ def test_saved_points_on_nodes_equal_dense_output_and_scipy():
     dense, _ = magnus.fixed_grid_solve(generator, None, 0.0, 1.0, jnp.ones(4), steps, save_z)
     assert steps == 60 and bool(ok) and on_nodes.shape == (n_save + 2, 4)
     np.testing.assert_allclose(np.asarray(on_nodes), np.asarray(dense), rtol=1e-12, atol=1e-12)
+    only_nodes, _ = magnus.fixed_grid_solve(generator, None, 0.0, 1.0, jnp.ones(4), steps, save_z[:n_save],
+                                            on_nodes=n_save)
+    np.testing.assert_array_equal(np.asarray(only_nodes), np.asarray(on_nodes)[:n_save])
 
     def f(t, x):
         return (A0 + np.sin(2 * t) * A1 + t**2 * A2) @ x + B0 * np.cos(t)

@@ -135,10 +135,11 @@ class SolverOptions(eqx.Module):
         tolerances are ignored. Nodes uniform in z, or with ``pilot = K`` placed where a K-interval pilot finds the
         local error (6K extra exponentials; ``grid_pilot``). Uniform grids round ``steps`` to the nearest multiple of
         ``n_save − 1`` (at least ``n_save − 1``; :func:`lta_jax.solver.magnus.aligned_steps`) so that the saved points
-        are nodes and need no dense output: with the default 1000 saved points any ``steps`` up to 1498 runs 999 steps,
-        for less than 800 steps plus dense output cost (``num_steps`` reports what ran). Accuracy at the Fig.-18 point to 5 GeV: 400 uniform steps
-        ≤ 1.1e-5, 800 steps ≤ 9e-7; large-LTA box at M = 1 GeV to 10 GeV: 400 steps typically 2e-5, worst 4e-4; to
-        1 GeV at M = 10 GeV 400 uniform steps are 4e-2 off, 400 placed steps (pilot 16) 3e-4 (docs/numerics.md)."""
+        are nodes and need no dense output: with the default 1000 saved points any ``steps`` up to 1498 runs 999
+        steps, for less than 800 steps plus dense output cost (``num_steps`` reports what ran). Accuracy (measured
+        with the step counts named) at the Fig.-18 point to 5 GeV: 400 uniform steps ≤ 1.1e-5, 800 steps ≤ 9e-7;
+        large-LTA box at M = 1 GeV to 10 GeV: 400 steps typically 2e-5, worst 4e-4; to 1 GeV at M = 10 GeV 400
+        uniform steps are 4e-2 off, 400 placed steps (pilot 16) 3e-4 (docs/numerics.md)."""
         return cls(solver=Magnus4(error_estimate=False), fixed_steps=int(steps),
                    grid_pilot=None if pilot is None else int(pilot), **overrides)
 

@@ -399,6 +399,8 @@ def fixed_grid_solve(generator, args, z0, z1, y0, steps: int, save_z, pilot: int
     final, nodes = _chain(propagators, _augment(y0))  # state at the left end of every step
     on_grid = jnp.concatenate([nodes, final[None]])[::steps // max(on_nodes - 1, 1)][:on_nodes, :-1]
     save_z = save_z[on_nodes:]
+    if save_z.shape[0] == 0:
+        return on_grid, jnp.all(jnp.isfinite(on_grid))
     beta = (g2 - g1) / ((_C2 - _C1) * h)[:, None, None]
     alpha = g1 - beta * (_C1 * h)[:, None, None]
     index = jnp.clip(jnp.searchsorted(nodes_z, save_z, side="right") - 1, 0, steps - 1)

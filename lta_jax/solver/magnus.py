@@ -190,18 +190,21 @@ def _augment(y):
 
 
 class MagnusInterpolation(AbstractLocalInterpolation):
-    """Fourth-order dense output inside one Magnus step: x(t₀ + τ) = exp(ατ + βτ²/2 − τ³/12 [α, β]) x₀."""
+    """Fourth-order dense output inside one Magnus step: x(t₀ + τ) = exp(ατ + βτ²/2 − τ³/12 [α, β]) x₀, plus
+    (τ/h)·``end_correction`` so that it ends on the step's returned state (the extrapolated one of :class:`Magnus4`)."""
 
     t0: Float[Array, ""]
     t1: Float[Array, ""]
     y0: Float[Array, " n"]
     alpha: Float[Array, "m m"]
     beta: Float[Array, "m m"]
+    end_correction: Float[Array, " n"]
 
     def _at(self, t):
         tau = t - self.t0
         omega = self.alpha * tau + 0.5 * self.beta * tau**2 - (tau**3 / 12) * _commutator(self.alpha, self.beta)
-        return (expm(omega) @ _augment(self.y0))[:-1]
+        fraction = tau / jnp.where(self.t1 > self.t0, self.t1 - self.t0, 1.0)
+        return (expm(omega) @ _augment(self.y0))[:-1] + fraction * self.end_correction
 
     def evaluate(self, t0, t1=None, left: bool = True):
         del left
@@ -214,8 +217,13 @@ class Magnus4(diffrax.AbstractSolver):
     """Fourth-order Magnus integrator for affine ODEs dx/dt = A(t) x + b(t) (two Gauss nodes, one exponential).
 
     Error estimate (``error_estimate=True``, for ``diffrax.PIDController``): step doubling. The step is also taken as
-    two half steps and err = (x_half − x_full)/(2⁴ − 1), the leading local error of x_full, which is returned (so the
-    dense output and the step agree). An embedded lower-order estimate does not work here: the difference to the
+    two half steps and err = (x_half − x_full)/(2⁴ − 1), the leading local error of x_full. With ``extrapolate=True``
+    (default) the step returns the Richardson-extrapolated x_half + (x_half − x_full)/15 = x_full + 16 err (local
+    extrapolation, as in Dormand–Prince: the controller bounds the error of x_full, the solution carries the better
+    value), and the dense output is shifted linearly so that it ends there. Measured against Kvaerno5 (64 Sobol points
+    of the large-LTA box × 6 (M, hierarchy) cases + the named points, docs/numerics.md): the end values 10–50× closer
+    at the same steps, which lets ``dtmax`` double (0.003 → 0.006, 35–45 % fewer steps) with every observable still
+    ≤ 6e-5 off. An embedded lower-order estimate does not work here: the difference to the
     second-order exponential midpoint rule is the commutator term itself, large wherever the HNLs oscillate fast, and
     it drove the controller to ~50× more steps than the fourth-order method needs (measured); sixth-order Magnus
     with an embedded fourth-order estimate (tried, removed) is unstable at the phases per step involved (its
@@ -227,6 +235,7 @@ class Magnus4(diffrax.AbstractSolver):
     """
 
     error_estimate: bool = eqx.field(static=True, default=True)
+    extrapolate: bool = eqx.field(static=True, default=True)
 
     term_structure: ClassVar = diffrax.AbstractTerm
     interpolation_cls: ClassVar = MagnusInterpolation
@@ -263,9 +272,11 @@ class Magnus4(diffrax.AbstractSolver):
         else:
             y1 = (expm(magnus_exponent(g1, g2, h)) @ y_aug)[:-1]
             y_error = None
+        correction = 16.0 * y_error if (self.error_estimate and self.extrapolate) else jnp.zeros_like(y1)
         beta = (g2 - g1) / ((_C2 - _C1) * h)
         alpha = g1 - beta * (_C1 * h)
-        dense_info = dict(y0=y0, alpha=alpha, beta=beta)
+        dense_info = dict(y0=y0, alpha=alpha, beta=beta, end_correction=correction)
+        y1 = y1 + correction
         result = diffrax.RESULTS.where(jnp.all(jnp.isfinite(y1)), diffrax.RESULTS.successful,
                                        diffrax.RESULTS.internal_error)
         return y1, y_error, dense_info, None, result

@@ -225,8 +225,7 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
         # Uniform grids put the n saved points on nodes (their states come from the chain, not from dense output).
         steps = solver_options.fixed_steps if pilot is not None else aligned_steps(solver_options.fixed_steps, n)
         ys, finite = fixed_grid_solve(lambda z, a: kinetic_generator(z, a[0], a[1]), (system, basis), z0, z1, y0,
-                                      steps, z_all, pilot,
-                                      on_nodes=n if pilot is None and steps % max(n - 1, 1) == 0 else 0)
+                                      steps, z_all, pilot, on_nodes=0 if pilot is not None else n)
         steps = jnp.asarray(steps)
         result = diffrax.RESULTS.where(finite, diffrax.RESULTS.successful, diffrax.RESULTS.internal_error)
         return RawSolution(z=z_main, states=ys[:n], z_sph=z_sph, state_sph=ys[n], z_window=z_window,

@@ -182,7 +182,9 @@ def solve_resolved_arrays(system: ResolvedSystem, t_start, t_end, y0=None, optio
             term = LinearODETerm(lambda z, x, a: resolved_rhs(z, x, a[0]),
                                  lambda z, a: dense_generator(z, a[0], a[1]))
             args = (system, basis)
-            solver = Magnus4()
+            # Without local extrapolation: this path's accuracy record (docs/resolved.md) was measured so; the
+            # extrapolated step and its larger dtmax were validated for the averaged equations only.
+            solver = Magnus4(extrapolate=False)
             controller = diffrax.PIDController(rtol=options.rtol, atol=_dense_atol(system.n_modes), pcoeff=0.3,
                                                icoeff=0.4, dtmax=0.003)
         sol = diffrax.diffeqsolve(term, solver, t0=z0, t1=z1, dt0=(z1 - z0) / 1000, y0=y0, args=args,

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from lta_jax.cli.commands import app
 from lta_jax.kinetics.averaged import KineticSystem, kinetic_rhs
-from lta_jax.kinetics.chiral import (CHIRAL_MATRIX, ChiralOptions, ChiralSystem, chiral_potentials, chiral_rhs,
-                                     initial_r, reduced_omega)
+from lta_jax.kinetics.chiral import (CHIRAL_MATRIX, KAPPA_LIMIT, ChiralOptions, ChiralSystem, chiral_potentials,
+                                     chiral_rhs, condensate_fixed_point, flavour_equilibrium, initial_r,
+                                     kept_electron_fraction, reduced_omega)
 from lta_jax.model.benchmark_points import SET_4_1
 from lta_jax.plasma.susceptibility import ConstantSusceptibility, in_house_susceptibility
 from lta_jax.plasma.thermodynamics import in_house_thermodynamics
@@ -82,10 +83,72 @@ def test_condensate_law_has_its_attractor_at_mu_r_equal_kappa_mu_1():
     assert float(cs.chiral.gamma_c(20.0, hubble)) == pytest.approx(drop, rel=1e-9) and drop < 0.01 * hubble
 
 
+def test_condensate_law_repels_above_the_kappa_limit():
+    """∂(μ_R − κμ₁)/∂R₀ ∝ 2484 − 768κ changes sign at κ = KAPPA_LIMIT: above it the cubic law pushes R₀ away from
+    μ_R = κμ₁ (so such κ is rejected before any solve); just below it still attracts."""
+    assert KAPPA_LIMIT == pytest.approx(2484 / 768, rel=1e-15)
+    z = jnp.log(SET_4_1.mass / 60.0)
+    x = jnp.asarray(STATE)
+    for kappa, attracts in ((3.2, True), (3.3, False)):
+        _, cs = _systems("condensate", kappa=kappa)
+        r_star = float(condensate_fixed_point(x[:3], kappa))
+        step = 1e-3 * abs(r_star)
+
+        def dr(r):
+            return float(chiral_rhs(z, jnp.concatenate([x, jnp.asarray([r])]), cs)[11])
+
+        assert (dr(r_star + step) < 0 < dr(r_star - step)) is attracts, kappa
+    ChiralOptions(kappa=3.2).check()
+    with pytest.raises(ValueError, match="2484/768"):
+        ChiralOptions(kappa=3.3).check()
+    ChiralOptions(mode="perturbative", kappa=3.3).check()  # κ plays no part in (7.7)
+
+
+def test_flavour_equilibrium_and_what_the_condensate_keeps():
+    """After γ_C drops (R₀ frozen), equal flavour chemical potentials at fixed Σ Y_Δα: Y_Δe = (291 Y_L − 828 Y_R)/1089,
+    Y_Δμ = Y_Δτ. With R₀ at the attractor μ_R = κμ₁ for Y_Δ = (1, 0, 0): −828/1089 · R₀*(κ), with
+    R₀*(0) = −768/2484 (μ_R = 0) and R₀* → −858/768 as κ → −∞ (μ₁ = 0)."""
+    for y_l, y_r in ((3e-6, -1e-5), (-2e-6, 4e-6), (1e-5, 0.0)):
+        y = flavour_equilibrium(y_l, y_r)
+        w = np.asarray(chiral_potentials(y, y_r))
+        assert float(jnp.sum(y)) == pytest.approx(y_l, rel=1e-12)
+        np.testing.assert_allclose(w[1:3], w[0], rtol=1e-10, atol=1e-22)
+        assert float(y[0]) == pytest.approx((291 * y_l - 828 * y_r) / 1089, rel=1e-12)
+    for kappa in (-10.0, 0.0, 0.1, 1.0):
+        r = condensate_fixed_point(jnp.asarray(STATE[:3]), kappa)
+        w = np.asarray(chiral_potentials(jnp.asarray(STATE[:3]), r))
+        assert w[3] == pytest.approx(kappa * w[0], abs=1e-12 * abs(w[0]))
+    assert float(kept_electron_fraction(0.0)) == pytest.approx(828 / 1089 * 768 / 2484, rel=1e-12)
+    assert float(kept_electron_fraction(-1e9)) == pytest.approx(828 / 1089 * 858 / 768, rel=1e-6)
+    assert float(kept_electron_fraction(0.1)) == pytest.approx(0.2155, abs=1e-4)
+    assert float(kept_electron_fraction(768 / 858)) == pytest.approx(0.0, abs=1e-12)  # μ_R = κμ₁ at R₀ = 0
+
+
+def test_gamma_c_drop_at_the_electron_maximum():
+    """gamma_c_temperature=None: the drop goes where the standard run's |Y_Δe| peaks below T_sph (paper §7)."""
+    from types import SimpleNamespace
+
+    from lta_jax.solver.chiral import electron_maximum_temperature
+
+    t = np.geomspace(1000.0, 10.0, 400)
+    states = np.zeros((400, 11))
+    states[:, 0] = -np.exp(-np.log(t / 38.0) ** 2) + 2.0 * (t > 140.0)  # larger, but above T_sph
+    standard = SimpleNamespace(temperatures=t, states=states, succeeded=True)
+    assert electron_maximum_temperature(standard) == pytest.approx(38.0, rel=0.02)
+    with pytest.raises(ValueError, match="failed"):
+        electron_maximum_temperature(SimpleNamespace(succeeded=False, status="max_steps_reached"))
+    opts = ChiralOptions(gamma_c_temperature=None)
+    opts.check()
+    with pytest.raises(ValueError, match="resolves it"):
+        opts.gamma_c(40.0, 1e-14)
+
+
 def test_bad_chiral_input_exits_before_solving():
     runner = CliRunner()
     for args in (["solve", "--kappa", "0.3"], ["solve", "--chiral", "--T-end", "200", "--T-start", "1000"],
-                 ["solve", "--chiral", "--gamma-c", "-1"], ["solve", "--chiral", "--kinetics", "resolved"]):
+                 ["solve", "--chiral", "--gamma-c", "-1"], ["solve", "--chiral", "--kinetics", "resolved"],
+                 ["solve", "--chiral", "--kappa", "4"], ["solve", "--chiral", "--gamma-c-drop", "warm"],
+                 ["solve", "--chiral", "--gamma-c-drop", "200"], ["solve", "--gamma-c-drop", "max"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
     with pytest.raises(ValueError, match="mode"):
@@ -135,3 +198,35 @@ def test_condensate_keeps_the_electron_asymmetry_above_the_others(computed_rates
     assert abs(y_r[-1]) == pytest.approx(np.max(np.abs(y_r)), rel=1e-6) and abs(y_r[-1]) > 0.5 * s["Y_De_end"]
     frozen_at = sol.temperatures[np.argmax(np.abs(y_r) >= (1 - 1e-6) * np.max(np.abs(y_r)))]
     assert frozen_at < 40.0  # after γ_C's drop at T_* = 40 GeV
+
+
+@pytest.mark.slow
+def test_a_strong_condensate_freezes_the_electron_asymmetry_near_its_maximum(computed_rates):
+    """Fig. 16's "most optimistic" pattern (paper §7): γ_C = 10⁶ H holds μ_R = κμ₁ and drops where the standard
+    equations' Y_Δe peaks (38.7 GeV at set (4.1)); afterwards R₀ is frozen and the HNL rates re-equilibrate the
+    flavour chemical potentials (μ₁ = μ₂ = μ₃ at the end, Y_Δe = its flavour-equilibrium value). What is kept is set by
+    κ: with κ = −10 Y_Δe ends at ≥ 0.8 of the standard maximum (measured 0.85), far above Y_Δμ = Y_Δτ; with the
+    paper's κ = 0.1 only ≈ kept_electron_fraction(0.1) = 0.215 of it (measured 0.24; the rest: 0.27 Y_L)."""
+    from lta_jax.solver.chiral import solve_chiral
+
+    standard = None
+    ends = {}
+    for kappa in (-10.0, 0.1):
+        sol = solve_chiral(SET_4_1, computed_rates, t_end=10.0, standard=standard,
+                           chiral=ChiralOptions(kappa=kappa, gamma_c_amplitude=1e6, gamma_c_temperature=None))
+        standard = sol.standard
+        assert sol.succeeded
+        s = sol.summary()
+        y_std = sol.standard.states[:, 0]
+        i_std = int(np.argmax(np.abs(y_std)))
+        assert s["gamma_c"]["T_star"] == pytest.approx(sol.temperatures[i_std], rel=0.02)
+        assert s["gamma_c"]["T_star_from"] != "given"
+        w = np.asarray(chiral_potentials(jnp.asarray(sol.states[-1, :3]), sol.states[-1, 11]))
+        np.testing.assert_allclose(w[1:3], w[0], rtol=0.02)
+        assert s["Y_De_end"] == pytest.approx(s["Y_De_at_flavour_equilibrium"], rel=0.01)
+        assert s["Y_Dmu_end"] == pytest.approx(s["Y_Dtau_end"], rel=0.01)
+        ends[kappa] = s["Y_De_end"] / y_std[i_std], s
+    kept, s = ends[-10.0]
+    assert kept > 0.8 and s["Y_De_end"] > 5 * abs(s["Y_Dmu_end"])
+    kept, s = ends[0.1]
+    assert float(kept_electron_fraction(0.1)) < kept < float(kept_electron_fraction(0.1)) + 0.05

@@ -117,9 +117,33 @@ def check_settings(settings: dict) -> CheckedSettings:
                     raise ValueError(f"--{key.replace('_', '-')} must be a finite number, got {value!r}")
         if settings.get("gamma_c") is not None and settings["gamma_c"] < 0:
             raise ValueError(f"--gamma-c must be ≥ 0, got {settings['gamma_c']!r}")
-    elif settings.get("kappa") is not None or settings.get("gamma_c") is not None:
-        raise ValueError("--kappa and --gamma-c need --chiral")
+        kappa_limit = 2484 / 768  # lta_jax.kinetics.chiral.KAPPA_LIMIT (checked here without importing JAX)
+        if settings.get("kappa") is not None and not settings["kappa"] < kappa_limit:
+            raise ValueError(f"--kappa must be below 2484/768 ≈ {kappa_limit:.4f}: above it (7.9) drives R0 away from "
+                             f"μ_R = κμ₁ instead of towards it, got {settings['kappa']!r}")
+        gamma_c_drop(settings)
+    elif any(settings.get(key) is not None for key in ("kappa", "gamma_c", "gamma_c_drop")):
+        raise ValueError("--kappa, --gamma-c and --gamma-c-drop need --chiral")
     for key in ("thermo", "susceptibility"):
         if settings.get(key) and not Path(str(settings[key])).is_file():
             raise FileNotFoundError(f"{key} table not found: {settings[key]}")
     return CheckedSettings(values, hierarchy, t_start, t_end, scale, max_steps, solver, kinetics, n_modes)
+
+
+def gamma_c_drop(settings: dict) -> float | None:
+    """The drop temperature T_* of γ_C from ``--gamma-c-drop`` (card key ``gamma_c_drop``): a temperature in GeV
+    (default 40), or "max" → None (at the standard run's max |Y_Δe|, resolved by the chiral solve)."""
+    value = settings.get("gamma_c_drop")
+    if value is None:
+        return 40.0
+    if isinstance(value, str) and value.strip().lower() == "max":
+        return None
+    try:
+        temperature = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"--gamma-c-drop must be a temperature in GeV or 'max', got {value!r}") from None
+    from lta_jax.model.constants import T_SPHALERON  # plain Python (no JAX)
+
+    if not (math.isfinite(temperature) and 0 < temperature < T_SPHALERON):
+        raise ValueError(f"--gamma-c-drop must lie between 0 and T_sph = {T_SPHALERON} GeV, got {value!r}")
+    return temperature

@@ -31,7 +31,8 @@ DEFAULT_POINT = {
 }
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
              "source_term", "h_plus", "fnv", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
-             "kinetics", "modes", "dilution", "export", "chiral", "kappa", "gamma_c"}
+             "kinetics", "modes", "dilution", "export", "chiral", "kappa", "gamma_c",
+             "gamma_c_drop"}
 
 
 def _load_card(path: pathlib.Path) -> dict:
@@ -116,6 +117,8 @@ def solve(
     kappa: Optional[float] = typer.Option(None, "--kappa", help="κ of (7.9) (default 0.1, paper Fig. 16)"),
     gamma_c: Optional[float] = typer.Option(None, "--gamma-c", help="γ_C/H above T_* = 40 GeV (default 1e4; "
                                             "0 switches the condensate off: R0 frozen)"),
+    gamma_c_drop: Optional[str] = typer.Option(None, "--gamma-c-drop", help="T_* [GeV] where γ_C drops (default 40), "
+                                               "or 'max': where the standard run's |Y_Δe| is largest (paper §7)"),
     card: Optional[pathlib.Path] = typer.Option(None, "--card", help="TOML card with the same keys"),
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write the results as JSON"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="write a plot of the asymmetries (PNG)"),
@@ -130,7 +133,7 @@ def solve(
                                    source_term=source_term, h_plus=h_plus, fnv=fnv, rate_scale=rate_scale, thermo=thermo,
                                    susceptibility=susceptibility, solver=solver, max_steps=max_steps, json=json_path,
                                    plot=plot, kinetics=kinetics, modes=modes, dilution=with_dilution,
-                                   chiral=chiral, kappa=kappa, gamma_c=gamma_c,
+                                   chiral=chiral, kappa=kappa, gamma_c=gamma_c, gamma_c_drop=gamma_c_drop,
                                    export=export).items() if v is not None}
     settings = dict(DEFAULT_POINT)
     no_input = not given and card is None

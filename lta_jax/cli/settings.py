@@ -134,8 +134,11 @@ def execute_run(run: Run) -> dict:
         from lta_jax.kinetics.chiral import ChiralOptions
         from lta_jax.solver.chiral import solve_chiral
 
+        from lta_jax.cli.checks import gamma_c_drop
+
         opts = ChiralOptions(kappa=float(run.settings.get("kappa", 0.1)),
-                             gamma_c_amplitude=float(run.settings.get("gamma_c", 1e4)))
+                             gamma_c_amplitude=float(run.settings.get("gamma_c", 1e4)),
+                             gamma_c_temperature=gamma_c_drop(run.settings))
         chiral = solve_chiral(run.params, run.rates, t_start=run.t_start, t_end=run.t_end, chiral=opts,
                               thermo=run.thermo, susceptibility=run.susceptibility, options=run.options,
                               standard=run.solution)

@@ -23,6 +23,15 @@ R₀ obeys, as the comoving rate in z = ln(M/T) (dz/dt = H, or 3c_s²H with the 
   dY_R/dz = −(Γ_flip/ż) (271/2484) w_R, so that Y_R relaxes at exactly Γ_flip. With Γ_flip ≫ H this reproduces the
   standard equations with the massless Higgs-phase ω̃ (a test).
 
+What the condensate can keep. While γ_C holds R₀ at the attractor μ_R = κμ₁ (:func:`condensate_fixed_point`), Y_R
+is a κ-dependent fraction of the flavour asymmetries; once γ_C has dropped, R₀ is frozen and the HNL rates still drive
+the flavours to a common chemical potential μ₁ = μ₂ = μ₃ at fixed total lepton number (:func:`flavour_equilibrium`;
+the paper's "partial redistribution of electron asymmetry in agreement with (7.6)"). Then Y_Δe ends at
+≈ 0.27 Y_L − 0.76 Y_R: the condensate keeps the part −0.76 Y_R of the electron asymmetry, which per unit of Y_Δe at the
+drop is 0.235 at κ = 0, 0.215 at κ = 0.1, 0.38 at κ = −1, 0.70 at κ = −10 and → 0.85 as κ → −∞
+(:func:`kept_electron_fraction`). The attractor exists only for κ < C₄₄/C₁₄ = 2484/768 ≈ 3.23: above, μ_R − κμ₁
+falls as R₀ grows and (7.9) pushes R₀ away (:data:`KAPPA_LIMIT`; rejected by :meth:`ChiralOptions.check`).
+
 The equations are nonlinear in the condensate mode, so they are solved by the implicit Kvaerno5
 (:mod:`lta_jax.solver.chiral`), starting at T_sph from the standard solution (R₀ from μ_R = 0).
 """
@@ -44,15 +53,20 @@ CHIRAL_MATRIX = ((858.0, 60.0, 60.0, 768.0), (60.0, 622.0, 80.0, -60.0), (60.0, 
                  (768.0, -60.0, -60.0, 2484.0))
 CHIRAL_DENOMINATOR = 271.0
 MODES = ("condensate", "perturbative")
+#: (7.9) has an attractor at μ_R = κμ₁ only for κ < C₄₄/C₁₄ = 2484/768: ∂(μ_R − κμ₁)/∂R₀ ∝ 2484 − 768 κ.
+KAPPA_LIMIT = CHIRAL_MATRIX[3][3] / CHIRAL_MATRIX[0][3]
 
 
 class ChiralOptions(eqx.Module):
-    """Parameters of the R₀ equation (module docstring). ``kappa`` may have either sign (paper: κ = 0.1 in Fig. 16)."""
+    """Parameters of the R₀ equation (module docstring). ``kappa`` may have either sign (paper: κ = 0.1 in Fig. 16) but
+    must stay below :data:`KAPPA_LIMIT` in the condensate mode. ``gamma_c_temperature=None`` places γ_C's drop where
+    the standard equations' |Y_Δe| is largest below T_sph (the paper: γ_C "quickly drops at the temperature where the
+    electron asymmetry is maximal"); :func:`lta_jax.solver.chiral.solve_chiral` resolves it before solving."""
 
     mode: str = eqx.field(static=True, default="condensate")
     kappa: float = 0.1
     gamma_c_amplitude: float = 1e4  # A in γ_C = A H σ((ln T − ln T_*)/w_T)
-    gamma_c_temperature: float = 40.0  # T_* [GeV]
+    gamma_c_temperature: float | None = 40.0  # T_* [GeV]; None: at the standard run's max |Y_Δe| below T_sph
     gamma_c_width: float = 0.05  # w_T (in ln T)
     equilibration_temperature: float = 8.5e4  # T_eq [GeV] of the perturbative chirality flips (7.7)
 
@@ -62,16 +76,25 @@ class ChiralOptions(eqx.Module):
         for name in ("kappa", "gamma_c_amplitude", "gamma_c_temperature", "gamma_c_width",
                      "equilibration_temperature"):
             value = getattr(self, name)
+            if name == "gamma_c_temperature" and value is None:
+                continue
             if not (isinstance(value, (int, float)) and math.isfinite(value)):
                 raise ValueError(f"chiral option {name} must be a finite number, got {value!r}")
         if self.gamma_c_amplitude < 0:
             raise ValueError(f"γ_C amplitude must be ≥ 0, got {self.gamma_c_amplitude!r}")
+        if self.mode == "condensate" and not self.kappa < KAPPA_LIMIT:
+            raise ValueError(f"κ must be below C₄₄/C₁₄ = 2484/768 ≈ {KAPPA_LIMIT:.4f} for (7.9) to have its attractor "
+                             f"at μ_R = κμ₁ (above it the condensate law drives R₀ away), got {self.kappa!r}")
         for name in ("gamma_c_temperature", "gamma_c_width", "equilibration_temperature"):
+            if name == "gamma_c_temperature" and self.gamma_c_temperature is None:
+                continue
             if getattr(self, name) <= 0:
                 raise ValueError(f"chiral option {name} must be positive, got {getattr(self, name)!r}")
 
     def gamma_c(self, temperature, hubble):
         """γ_C(T) [GeV] = A H σ((ln T − ln T_*)/w_T)."""
+        if self.gamma_c_temperature is None:
+            raise ValueError("γ_C's drop temperature is still 'at the maximum': solve_chiral resolves it first")
         x = (jnp.log(temperature) - math.log(self.gamma_c_temperature)) / self.gamma_c_width
         return self.gamma_c_amplitude * hubble * jax.nn.sigmoid(x)
 
@@ -85,6 +108,30 @@ def initial_r(y_delta) -> Float[Array, ""]:
     """Y_R with μ_R = 0: −(C₄₁ L₁ + C₄₂ L₂ + C₄₃ L₃)/C₄₄ = −(64 L₁ − 5 L₂ − 5 L₃)/207."""
     c = jnp.asarray(CHIRAL_MATRIX)
     return -(c[3, :3] @ y_delta) / c[3, 3]
+
+
+def condensate_fixed_point(y_delta, kappa) -> Float[Array, ""]:
+    """Y_R at the attractor of (7.9), μ_R = κ μ₁ (from (7.3) and (7.6)): (C₄ − κ C₁)·(Y_Δ, Y_R) = 0."""
+    c = jnp.asarray(CHIRAL_MATRIX)
+    return -((c[3, :3] - kappa * c[0, :3]) @ y_delta) / (c[3, 3] - kappa * c[0, 3])
+
+
+def flavour_equilibrium(y_lepton, y_r) -> Float[Array, "3"]:
+    """The flavour asymmetries (Y_Δe, Y_Δμ, Y_Δτ) with equal chemical potentials μ₁ = μ₂ = μ₃ ((7.3)–(7.5)) at the
+    total lepton asymmetry ``y_lepton`` = Σ Y_Δα and a fixed Y_R: where the HNL rates drive the flavours once R₀ is
+    frozen. Linear in both: Y_Δe = (291 Y_L − 828 Y_R)/1089, Y_Δμ = Y_Δτ = (Y_L − Y_Δe)/2."""
+    c = jnp.asarray(CHIRAL_MATRIX)
+    rows = jnp.stack([c[0, :3] - c[1, :3], c[1, :3] - c[2, :3], jnp.ones(3)])
+    rhs = jnp.stack([-(c[0, 3] - c[1, 3]) * y_r, -(c[1, 3] - c[2, 3]) * y_r, y_lepton])
+    return jnp.linalg.solve(rows, rhs)
+
+
+def kept_electron_fraction(kappa) -> Float[Array, ""]:
+    """The electron asymmetry the condensate keeps after full re-equilibration, per unit of Y_Δe when γ_C drops (with
+    Y_Δμ = Y_Δτ = 0 then and no total lepton number): flavour_equilibrium(0, condensate_fixed_point((1, 0, 0), κ))₁.
+    0.235 at κ = 0, 0.215 at κ = 0.1, 0.38 at κ = −1, 0.70 at κ = −10, → 0.85 as κ → −∞; negative for
+    768/858 < κ < KAPPA_LIMIT."""
+    return flavour_equilibrium(0.0, condensate_fixed_point(jnp.asarray([1.0, 0.0, 0.0]), kappa))[0]
 
 
 def reduced_omega() -> Float[Array, "3 3"]:
@@ -129,5 +176,6 @@ def chiral_rhs(z, x: Float[Array, "12"], cs: ChiralSystem) -> Float[Array, "12"]
     return jnp.concatenate([dx, d_r[None]])
 
 
-__all__ = ["CHIRAL_MATRIX", "CHIRAL_DENOMINATOR", "MODES", "ChiralOptions", "ChiralSystem", "chiral_rhs",
-           "chiral_potentials", "initial_r", "reduced_omega"]
+__all__ = ["CHIRAL_MATRIX", "CHIRAL_DENOMINATOR", "KAPPA_LIMIT", "MODES", "ChiralOptions", "ChiralSystem", "chiral_rhs",
+           "chiral_potentials", "condensate_fixed_point", "flavour_equilibrium", "initial_r", "kept_electron_fraction",
+           "reduced_omega"]

@@ -8,6 +8,7 @@ R₀ from μ_R = 0. The standard continuation below T_sph is solved too, for com
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lta_jax.kinetics.averaged import KineticSystem
-from lta_jax.kinetics.chiral import ChiralOptions, ChiralSystem, chiral_potentials, initial_r
+from lta_jax.kinetics.chiral import ChiralOptions, ChiralSystem, chiral_potentials, flavour_equilibrium, initial_r
 from lta_jax.model import constants as c
 from lta_jax.rates.interpolated import InterpolatedRates
 
@@ -47,32 +48,45 @@ class ChiralSolution:
     status: str
     steps: int
     options: ChiralOptions
+    drop_at_maximum: bool = False  # T_* was placed at the standard run's max |Y_Δe| (gamma_c_temperature=None)
 
     @property
     def succeeded(self) -> bool:
         return self.status == "success"
 
     def summary(self) -> dict:
-        """JSON-ready: final flavour asymmetries and Y_R with and without the extension, the max |Y_Δe| below T_sph."""
+        """JSON-ready: final flavour asymmetries and Y_R with and without the extension, the max |Y_Δe| and |Y_R| below
+        T_sph and the fractions of them left at T_end, and ``Y_De_at_flavour_equilibrium``: the electron asymmetry that
+        equal flavour chemical potentials would give with the run's final Y_L and Y_R
+        (:func:`lta_jax.kinetics.chiral.flavour_equilibrium`; equal to ``Y_De_end`` when the HNL rates have
+        re-equilibrated the flavours after R₀ froze)."""
         if not self.succeeded:
             return {"status": self.status}
         x, t = self.states, self.temperatures
         std = np.asarray(self.standard.states)
         i = int(np.argmax(np.abs(x[:, 0])))
+        ir = int(np.argmax(np.abs(x[:, 11])))
         w_end = np.asarray(chiral_potentials(jnp.asarray(x[-1, :3]), x[-1, 11]))
         opts = self.options
+        y_l_end = float(np.sum(x[-1, :3]))
         return {
             "status": "success", "mode": opts.mode, "kappa": float(opts.kappa),
             "gamma_c": {"amplitude_over_H": float(opts.gamma_c_amplitude), "T_star": float(opts.gamma_c_temperature),
+                        "T_star_from": ("the standard equations' max |Y_De| below T_sph" if self.drop_at_maximum
+                                        else "given"),
                         "width_ln_T": float(opts.gamma_c_width)} if opts.mode == "condensate" else None,
             "T_flip_equilibration": float(opts.equilibration_temperature) if opts.mode == "perturbative" else None,
             "T_from": float(t[0]), "T_end": float(t[-1]), "steps": self.steps,
             "Y_R_end": float(x[-1, 11]), "R0_convention": "paper (7.3)-(7.6): R0 = minus the e_R asymmetry",
             "Y_De_end": float(x[-1, 0]), "Y_Dmu_end": float(x[-1, 1]), "Y_Dtau_end": float(x[-1, 2]),
-            "Y_L_end": float(np.sum(x[-1, :3])),
+            "Y_L_end": y_l_end,
+            "Y_De_at_flavour_equilibrium": float(flavour_equilibrium(y_l_end, x[-1, 11])[0]),
             "mu_R_minus_kappa_mu_1_over_mu_1_end": float((w_end[3] - opts.kappa * w_end[0]) / w_end[0])
             if w_end[0] != 0 else None,
             "max_abs_Y_De_below_T_sph": float(abs(x[i, 0])), "T_max_Y_De": float(t[i]),
+            "Y_De_end_over_max": float(x[-1, 0] / x[i, 0]) if x[i, 0] != 0 else None,
+            "max_abs_Y_R": float(abs(x[ir, 11])), "T_max_Y_R": float(t[ir]),
+            "Y_R_end_over_max": float(x[-1, 11] / x[ir, 11]) if x[ir, 11] != 0 else None,
             "standard": {"Y_De_end": float(std[-1, 0]), "Y_Dmu_end": float(std[-1, 1]),
                          "Y_Dtau_end": float(std[-1, 2]), "Y_L_end": float(np.sum(std[-1, :3]))},
         }
@@ -102,8 +116,12 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     temperatures = np.geomspace(c.T_SPHALERON, t_end, n_save)
     if standard is None:
         standard = solve(params, rates, t_start=t_start, t_end=t_end, **common)
+    drop_at_maximum = chiral.gamma_c_temperature is None
+    if drop_at_maximum:
+        chiral = dataclasses.replace(chiral, gamma_c_temperature=electron_maximum_temperature(standard))
     if not above.succeeded:
-        return ChiralSolution(temperatures, np.full((n_save, 12), np.nan), standard, above, above.status, 0, chiral)
+        return ChiralSolution(temperatures, np.full((n_save, 12), np.nan), standard, above, above.status, 0, chiral,
+                              drop_at_maximum)
     x_sph = jnp.asarray(above.states[-1])
     x0 = jnp.concatenate([x_sph, initial_r(x_sph[:3])[None]])
     mass = float(params.mass)
@@ -122,7 +140,20 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
                            for k in range(11)], axis=1)
     return ChiralSolution(temperatures, np.asarray(ys) if ok else np.full((n_save, 12), np.nan),
                           _Standard(temperatures, std_states), above,
-                          "success" if ok else _result_message(result), int(steps), chiral)
+                          "success" if ok else _result_message(result), int(steps), chiral, drop_at_maximum)
+
+
+def electron_maximum_temperature(standard) -> float:
+    """T [GeV] of the largest |Y_Δe| below T_sph in a standard solution (where the paper lets γ_C drop, §7). A failed
+    solve has no maximum: ValueError with its status."""
+    if not getattr(standard, "succeeded", True):
+        raise ValueError(f"the standard solve failed ({standard.status}): no electron-asymmetry maximum to drop γ_C at")
+    t = np.asarray(standard.temperatures)
+    y_e = np.abs(np.asarray(standard.states)[:, 0])
+    below = t <= c.T_SPHALERON
+    if not np.any(below):
+        raise ValueError("the standard solution has no temperatures below T_sph")
+    return float(t[below][np.argmax(y_e[below])])
 
 
 @dataclass
@@ -131,4 +162,4 @@ class _Standard:
     states: np.ndarray
 
 
-__all__ = ["ChiralSolution", "solve_chiral"]
+__all__ = ["ChiralSolution", "electron_maximum_temperature", "solve_chiral"]

@@ -288,3 +288,27 @@ def test_convergence_in_the_number_of_modes(computed_rates):
         fine = abs(runs[24][key] / runs[12][key] - 1)
         assert fine < coarse or fine < 0.01, (key, coarse, fine)
         assert fine < 0.05, (key, fine)
+
+
+@pytest.mark.parametrize("flags", [dict(fermion_number_violation=False), dict(h_plus=False),
+                                   dict(rate_scale=2.0, fermion_number_violation=False)])
+def test_rate_variants_reach_the_modes(computed_rates, flags):
+    """`--no-fnv`, `--no-h-plus` and a rate scale apply to the per-mode rates of the resolved equations as to the
+    averaged ones (`--no-fnv` was dropped on the way to the modes before, and the run silently equalled the default)."""
+    from lta_jax.rates.base import RateVariant
+    from lta_jax.solver.integrate import resolved_rates
+
+    plain = resolved_rates(computed_rates, 3)
+    variant = resolved_rates(RateVariant(computed_rates, **flags), 3)
+    assert isinstance(variant, RateVariant) and variant.base is plain
+    for name in ("rate_scale", "h_plus", "fermion_number_violation"):
+        assert getattr(variant, name) == getattr(RateVariant(computed_rates, **flags), name)
+    a, b = plain(50.0, 1.0), variant(50.0, 1.0)
+    k = flags.get("rate_scale", 1.0)
+    np.testing.assert_allclose(np.asarray(b.gamma_nu_plus), k * np.asarray(a.gamma_nu_plus), rtol=1e-12)
+    for name in ("gamma_nu_minus", "gamma_N_minus"):
+        expected = 0.0 if flags.get("fermion_number_violation", True) is False else k
+        np.testing.assert_allclose(np.asarray(getattr(b, name)), expected * np.asarray(getattr(a, name)), rtol=1e-12)
+        assert np.all(np.asarray(getattr(a, name)) != 0)
+    h_plus = np.asarray(b.h_plus)
+    assert np.all(h_plus == 0) if flags.get("h_plus", True) is False else np.allclose(h_plus, np.asarray(a.h_plus))

@@ -439,7 +439,8 @@ def resolved_rates(rates: RateModel, n_modes: int | None):
     from lta_jax.rates.base import RateVariant
 
     if isinstance(rates, RateVariant) and mode_model_of(rates) is None:
-        return RateVariant(resolved_rates(rates.base, n_modes), rates.rate_scale, rates.h_plus)
+        return RateVariant(resolved_rates(rates.base, n_modes), rates.rate_scale, rates.h_plus,
+                           rates.fermion_number_violation)
     inner = mode_model_of(rates)
     if inner is not None:
         if n_modes is not None and int(n_modes) != len(inner.y):

@@ -163,6 +163,8 @@ def solve(
     if settings.get("plot") and result["status"] == "success":
         api.write_plot(run, settings["plot"], result.get("Y_B"))
         typer.echo(f"plot written to {settings['plot']}", err=True)
+        if run.chiral is not None and run.chiral.succeeded:
+            typer.echo(f"chiral plot (Fig.-16 style) written to {api.chiral_plot_path(settings['plot'])}", err=True)
     if result["status"] != "success":
         typer.echo(f"error: the solve failed ({result['status']}); no observables reported", err=True)
         raise typer.Exit(code=1)

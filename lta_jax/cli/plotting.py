@@ -54,6 +54,43 @@ def plot_asymmetries(solution, path, title: str = "", reference=None, y_b: float
     return path
 
 
+def plot_chiral(solution, path, title: str = ""):
+    """The chiral extension below T_sph in the style of the paper's Fig. 16: Y_Δe, Y_Δμ, Y_Δτ with the condensate
+    (solid) and from the standard equations (dashed), L+ = Δ_N − Σα Y_Δα (black) and the γ_C drop temperature;
+    upper panel the whole range (symmetric-log y), lower panel T < 50 GeV on a linear scale.
+    ``solution``: a successful :class:`lta_jax.solver.chiral.ChiralSolution`."""
+    t, x, std = solution.temperatures, solution.states, np.asarray(solution.standard.states)
+    opts = solution.options
+    law = (f"condensate (7.9), κ = {float(opts.kappa):g}, γ_C = {float(opts.gamma_c_amplitude):g} H dropping at "
+           f"{float(opts.gamma_c_temperature):.3g} GeV" if opts.mode == "condensate" else "perturbative flips (7.7)")
+    fig, axes = plt.subplots(2, 1, figsize=(7.5, 8))
+    names = ("Y_Δe", "Y_Δμ", "Y_Δτ")
+    l_plus = x[:, 7] + x[:, 8] - x[:, :3].sum(axis=1)
+    for ax, zoom in zip(axes, (False, True)):
+        sel = t <= 50 if zoom else np.ones_like(t, bool)
+        for k in range(3):
+            ax.plot(t[sel], x[sel, k], color=f"C{k}", label=f"{names[k]}, with R₀")
+            ax.plot(t[sel], std[sel, k], color=f"C{k}", ls="--", lw=1, label=f"{names[k]}, standard equations")
+        ax.plot(t[sel], l_plus[sel], color="k", lw=1, label="L+ = Δ_N − Σ Y_Δα (with R₀)")
+        if opts.mode == "condensate" and t[sel].min() < opts.gamma_c_temperature < t[sel].max():
+            ax.axvline(opts.gamma_c_temperature, color="0.6", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.set_xlabel("T [GeV]")
+        ax.set_ylabel("Y = n/s")
+        ax.axhline(0, color="0.7", lw=0.6)
+        ax.grid(True, alpha=0.3)
+        if zoom:
+            ax.set_title("T < 50 GeV (linear scale; dotted: γ_C drop)", fontsize=9)
+        else:
+            ax.set_yscale("symlog", linthresh=1e-8)
+            ax.set_title(f"{title}\nbelow T_sph: {law}" if title else f"below T_sph: {law}", fontsize=8)
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 RATE_LABELS = ("γ̄_ν+", "γ̄_ν−", "γ̄_N+", "γ̄_N−", "h̄+", "h̄−", "h̄0")
 #: Temperature bands [GeV] of the accuracy report (issue 3: 5 GeV–10 TeV, level-crossing band 20–35 GeV separate).
 RATE_BANDS = ((5.0, 20.0), (20.0, 35.0), (35.0, 60.0), (60.0, 131.7), (131.7, 160.0), (160.0, 1e4))

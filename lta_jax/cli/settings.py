@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from lta_jax.kinetics.averaged import KineticOptions
 from lta_jax.solver.observables import summary
@@ -168,6 +169,17 @@ def write_plot(run: Run, path, y_b: float | None = None) -> None:
              f"Re ω = {float(p.re_omega) / math.pi:.3g}π, δ = {float(p.delta) / math.pi:.3g}π, "
              f"η = {float(p.eta) / math.pi:.3g}π, {p.hierarchy}\nrates: {run.rates.description.split(' (')[0]}")
     plot_asymmetries(run.solution, path, title=title, y_b=y_b)
+    if run.chiral is not None and run.chiral.succeeded:
+        from lta_jax.cli.plotting import plot_chiral
+
+        plot_chiral(run.chiral, chiral_plot_path(path), title=title.split("\n")[0])
+
+
+def chiral_plot_path(path) -> Path:
+    """Where ``--plot PATH`` puts the chiral extension's Fig.-16-style figure: PATH with ``_chiral`` before the
+    suffix."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_chiral{path.suffix or '.png'}")
 
 
 def write_export(run: Run, result: dict, path) -> None:

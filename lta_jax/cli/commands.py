@@ -142,10 +142,6 @@ def solve(
     settings.update(given)
     if no_input and "plot" not in settings:
         settings["plot"] = "lta_solve.png"
-    if settings.get("chiral") and "T_end" not in given and not (card and "T_end" in _load_card(card)):
-        # Below ~10 GeV the implicit solve of the chiral equations resolves every HNL oscillation (docs/chiral.md).
-        settings["T_end"] = 10.0
-        typer.echo("--chiral: T_end = 10 GeV (the default 5 GeV is beyond the chiral solver's step budget)", err=True)
 
     run = _prepared_run(settings)
     from lta_jax.cli import settings as api

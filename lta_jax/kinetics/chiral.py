@@ -32,8 +32,9 @@ drop is 0.235 at κ = 0, 0.215 at κ = 0.1, 0.38 at κ = −1, 0.70 at κ = −1
 (:func:`kept_electron_fraction`). The attractor exists only for κ < C₄₄/C₁₄ = 2484/768 ≈ 3.23: above, μ_R − κμ₁
 falls as R₀ grows and (7.9) pushes R₀ away (:data:`KAPPA_LIMIT`; rejected by :meth:`ChiralOptions.check`).
 
-The equations are nonlinear in the condensate mode, so they are solved by the implicit Kvaerno5
-(:mod:`lta_jax.solver.chiral`), starting at T_sph from the standard solution (R₀ from μ_R = 0).
+The equations are nonlinear in the condensate mode, so :mod:`lta_jax.solver.chiral` integrates them with the
+implicit Kvaerno5 from T_sph (the standard state, R₀ from μ_R = 0) until γ_C has dropped, then holds R₀ and
+continues the linear equations with the Magnus solver.
 """
 
 from __future__ import annotations

@@ -1,9 +1,16 @@
 """Solve with the chiral-condensate extension (paper §7; :mod:`lta_jax.kinetics.chiral`; docs/chiral.md).
 
-Above T_sph the standard equations are solved as usual (the extension is a Higgs-phase effect, paper §7); from T_sph
-down to T_end the 12 equations with R₀ are integrated by Kvaerno5 (the condensate law is nonlinear) with the
-tolerances of :meth:`lta_jax.solver.integrate.SolverOptions.kvaerno5`, starting from the standard state at T_sph and
-R₀ from μ_R = 0. The standard continuation below T_sph is solved too, for comparison (the paper's dashed curves).
+Above T_sph the standard equations are solved as usual (the extension is a Higgs-phase effect, paper §7); the standard
+solution's state at T_sph, with R₀ from μ_R = 0, starts the 12 equations with R₀, which run to T_end in two parts:
+
+* while the condensate law acts (γ_C > :data:`FROZEN_GAMMA` H) the equations are nonlinear: Kvaerno5 with the
+  tolerances of :meth:`lta_jax.solver.integrate.SolverOptions.kvaerno5`;
+* below that temperature (:func:`frozen_temperature`; from T_sph on in the perturbative mode, whose law is linear)
+  R₀ is held at its value — (7.9) with γ_C ≤ 1e-4 H moves it by a relative ~1e-9 over the rest of a run — and the
+  equations are linear again: the adaptive Magnus solver of the standard equations steps over the HNL oscillations
+  that made the implicit solver resolve every period below ~10 GeV.
+
+The standard continuation below T_sph is returned too, for comparison (the paper's dashed curves).
 """
 
 from __future__ import annotations
@@ -20,10 +27,24 @@ import numpy as np
 from lta_jax.kinetics.averaged import KineticSystem
 from lta_jax.kinetics.chiral import ChiralOptions, ChiralSystem, chiral_potentials, flavour_equilibrium, initial_r
 from lta_jax.model import constants as c
-from lta_jax.rates.interpolated import InterpolatedRates
 
 #: Absolute tolerances per component: asymmetries, Y+ (densities), Y−, Y_R (SolverOptions.kvaerno5's values).
 _ATOL = np.r_[[1e-18] * 3, [1e-10] * 4, [1e-18] * 4, [1e-18]]
+#: Below the temperature where γ_C = FROZEN_GAMMA · H, R₀ is held fixed and the linear equations run on Magnus. The
+#: neglected change: |dY_R/dz| ≤ FROZEN_GAMMA (T³/s) ((μ_R − κμ₁)/T)³ ~ 1e-4 · 0.02 · (1e-2)³ per unit z for
+#: asymmetries up to 1e-4, i.e. ~1e-12 against |Y_R| ~ 1e-6.
+FROZEN_GAMMA = 1e-4
+
+
+def frozen_temperature(chiral: ChiralOptions) -> float:
+    """T [GeV] below which R₀ is held fixed: where γ_C = A H σ((ln T − ln T_*)/w_T) falls to FROZEN_GAMMA · H, i.e.
+    ln T = ln T_* + w_T ln(r/(1 − r)) with r = FROZEN_GAMMA/A; T_sph when the law is linear from the start
+    (perturbative mode, or A ≤ FROZEN_GAMMA)."""
+    if chiral.mode != "condensate" or chiral.gamma_c_amplitude <= FROZEN_GAMMA:
+        return c.T_SPHALERON
+    r = FROZEN_GAMMA / chiral.gamma_c_amplitude
+    t = chiral.gamma_c_temperature * math.exp(chiral.gamma_c_width * math.log(r / (1 - r)))
+    return min(t, c.T_SPHALERON)
 
 
 @eqx.filter_jit
@@ -36,19 +57,36 @@ def _solve_below_sphaleron(cs: ChiralSystem, x0, z0, z1, ts, rtol, max_steps: in
     return sol.ys, sol.result, sol.stats["num_steps"]
 
 
+@eqx.filter_jit
+def _solve_linear(cs: ChiralSystem, x0, z0, z1, ts, options):
+    """The linear part (R₀ fixed or relaxed linearly) with the standard equations' adaptive Magnus settings; the
+    generator comes from the Jacobian of the 12-component right-hand side (it is affine in the state)."""
+    atol = jnp.concatenate([options.atol(), jnp.asarray([options.atol_asymmetry])])
+    controller = diffrax.PIDController(rtol=options.rtol, atol=atol, pcoeff=options.pcoeff, icoeff=options.icoeff,
+                                       dtmax=options.dtmax)
+    dt0 = (z1 - z0) / 1000 if options.dtmax is None else jnp.minimum((z1 - z0) / 1000, options.dtmax)
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(cs), options.solver, t0=z0, t1=z1, dt0=dt0, y0=x0,
+                              saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
+                              max_steps=options.max_steps, throw=False)
+    return sol.ys, sol.result, sol.stats["num_steps"]
+
+
 @dataclass
 class ChiralSolution:
     """Below T_sph: temperatures (descending), the 12-vectors with R₀ (``states``), the standard solution on the same
-    temperatures (``standard``), the run above T_sph (``above``), status and options."""
+    temperatures (``standard``), the full standard :class:`~lta_jax.solver.integrate.Solution` whose state at T_sph
+    started the run (``standard_solution``), status, steps (implicit + Magnus), options, and the temperature below
+    which R₀ was held fixed (``frozen_below``)."""
 
     temperatures: np.ndarray
     states: np.ndarray
     standard: object
-    above: object
+    standard_solution: object
     status: str
     steps: int
     options: ChiralOptions
     drop_at_maximum: bool = False  # T_* was placed at the standard run's max |Y_Δe| (gamma_c_temperature=None)
+    frozen_below: float | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -77,6 +115,7 @@ class ChiralSolution:
                         "width_ln_T": float(opts.gamma_c_width)} if opts.mode == "condensate" else None,
             "T_flip_equilibration": float(opts.equilibration_temperature) if opts.mode == "perturbative" else None,
             "T_from": float(t[0]), "T_end": float(t[-1]), "steps": self.steps,
+            "R0_frozen_below_T": self.frozen_below,
             "Y_R_end": float(x[-1, 11]), "R0_convention": "paper (7.3)-(7.6): R0 = minus the e_R asymmetry",
             "Y_De_end": float(x[-1, 0]), "Y_Dmu_end": float(x[-1, 1]), "Y_Dtau_end": float(x[-1, 2]),
             "Y_L_end": y_l_end,
@@ -94,13 +133,16 @@ class ChiralSolution:
 
 def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 10.0,
                  chiral: ChiralOptions | None = None, thermo=None, susceptibility=None, options=None,
-                 n_save: int = 300, rtol: float = 1e-8, max_steps: int = 200_000, standard=None) -> ChiralSolution:
-    """The standard solve to T_sph, then the equations with R₀ (module docstring) to ``t_end`` < T_sph.
-    ``standard``: an existing standard solution of the same point to ``t_end`` (else it is solved here)."""
+                 n_save: int = 300, rtol: float = 1e-8, max_steps: int = 200_000, standard=None,
+                 hold_frozen: bool = True) -> ChiralSolution:
+    """The standard solve to ``t_end``, then the equations with R₀ from its state at T_sph to ``t_end`` < T_sph
+    (module docstring). ``standard``: an existing standard solution of the same point to ``t_end`` (a
+    :class:`~lta_jax.solver.integrate.Solution` or another chiral run's ``.standard``; else it is solved here). ``hold_frozen=False``: no hold — the implicit solver all the way (the reference the hold is tested
+    against; below ~10 GeV it exceeds its step budget)."""
     from lta_jax.model.parameters import validate_parameters
     from lta_jax.plasma.susceptibility import in_house_susceptibility
     from lta_jax.plasma.thermodynamics import in_house_thermodynamics
-    from lta_jax.solver.integrate import solve
+    from lta_jax.solver.integrate import cached_table, solve
 
     chiral = ChiralOptions() if chiral is None else chiral
     chiral.check()
@@ -110,26 +152,50 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
                          f"got {t_end!r}")
     thermo = in_house_thermodynamics() if thermo is None else thermo
     susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
+    if t_start is not None and not t_start > c.T_SPHALERON:
+        raise ValueError(f"the chiral extension starts from the standard state at T_sph = {c.T_SPHALERON} GeV: "
+                         f"T_start must lie above it, got {t_start!r}")
     rates.check_range(t_end, c.T_SPHALERON, float(params.mass))
     common = dict(thermo=thermo, susceptibility=susceptibility, options=options)
-    above = solve(params, rates, t_start=t_start, t_end=c.T_SPHALERON, **common)
     temperatures = np.geomspace(c.T_SPHALERON, t_end, n_save)
     if standard is None:
         standard = solve(params, rates, t_start=t_start, t_end=t_end, **common)
+    standard = getattr(standard, "solution", standard)  # a ChiralSolution's .standard stands for its solution
+    nan_states = np.full((n_save, 12), np.nan)
+    if not standard.succeeded:
+        return ChiralSolution(temperatures, nan_states, standard, standard, standard.status, 0, chiral)
     drop_at_maximum = chiral.gamma_c_temperature is None
     if drop_at_maximum:
         chiral = dataclasses.replace(chiral, gamma_c_temperature=electron_maximum_temperature(standard))
-    if not above.succeeded:
-        return ChiralSolution(temperatures, np.full((n_save, 12), np.nan), standard, above, above.status, 0, chiral,
-                              drop_at_maximum)
-    x_sph = jnp.asarray(above.states[-1])
+    # The standard solution's state at T_sph (a step end of the adaptive solvers) starts the run.
+    x_sph = jnp.asarray(standard.raw.state_sph)
     x0 = jnp.concatenate([x_sph, initial_r(x_sph[:3])[None]])
     mass = float(params.mass)
-    tab = InterpolatedRates.build(rates, mass, t_end, c.T_SPHALERON) if rates.expensive else rates
-    system = KineticSystem(params, tab, thermo, susceptibility, above.system.options)
-    zs = jnp.log(mass / jnp.asarray(temperatures))
-    ys, result, steps = _solve_below_sphaleron(ChiralSystem(system, chiral), x0, zs[0], zs[-1], zs, rtol,
-                                               max_steps)
+    tab = cached_table(rates, mass, t_end, c.T_SPHALERON) if rates.expensive else rates
+    system = KineticSystem(params, tab, thermo, susceptibility, standard.system.options)
+    zs = np.log(mass / temperatures)
+    t_frozen = frozen_temperature(chiral) if hold_frozen else 0.0
+    z_frozen = math.log(mass / t_frozen) if t_frozen > 0 else math.inf
+    nonlinear = zs < z_frozen  # saved points reached before R₀ is frozen
+    parts, steps, result = [], 0, diffrax.RESULTS.successful
+    x = x0
+    if t_frozen > t_end and t_frozen < c.T_SPHALERON:
+        ts = jnp.asarray(np.r_[zs[nonlinear], z_frozen])
+        ys, result, n = _solve_below_sphaleron(ChiralSystem(system, chiral), x, ts[0], ts[-1], ts, rtol, max_steps)
+        parts.append(ys[:-1])
+        x, steps = ys[-1], steps + int(n)
+    elif t_frozen <= t_end:  # the condensate acts down to T_end: the implicit solver all the way
+        ts = jnp.asarray(zs)
+        ys, result, n = _solve_below_sphaleron(ChiralSystem(system, chiral), x, ts[0], ts[-1], ts, rtol, max_steps)
+        parts.append(ys)
+        steps += int(n)
+    if result == diffrax.RESULTS.successful and t_frozen > t_end:
+        held = dataclasses.replace(chiral, gamma_c_amplitude=0.0) if chiral.mode == "condensate" else chiral
+        z_from = z_frozen if t_frozen < c.T_SPHALERON else float(zs[0])
+        ts = jnp.asarray(np.r_[z_from, zs[~nonlinear]] if t_frozen < c.T_SPHALERON else zs)
+        ys, result, n = _solve_linear(ChiralSystem(system, held), x, ts[0], ts[-1], ts, linear_options(options))
+        parts.append(ys[1:] if t_frozen < c.T_SPHALERON else ys)
+        steps += int(n)
     ok = bool(result == diffrax.RESULTS.successful)
     from lta_jax.solver.integrate import _result_message
 
@@ -138,9 +204,10 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     order = np.argsort(t_std)
     std_states = np.stack([np.interp(np.log(temperatures), np.log(t_std[order]), np.asarray(standard.states)[order, k])
                            for k in range(11)], axis=1)
-    return ChiralSolution(temperatures, np.asarray(ys) if ok else np.full((n_save, 12), np.nan),
-                          _Standard(temperatures, std_states), above,
-                          "success" if ok else _result_message(result), int(steps), chiral, drop_at_maximum)
+    return ChiralSolution(temperatures, np.concatenate([np.asarray(p) for p in parts]) if ok else nan_states,
+                          _Standard(temperatures, std_states, standard), standard,
+                          "success" if ok else _result_message(result), steps, chiral, drop_at_maximum,
+                          t_frozen if t_frozen > t_end else None)
 
 
 def electron_maximum_temperature(standard) -> float:
@@ -156,10 +223,25 @@ def electron_maximum_temperature(standard) -> float:
     return float(t[below][np.argmax(y_e[below])])
 
 
+def linear_options(options=None):
+    """Magnus settings for the linear part: the given options when they are the adaptive Magnus solver, else the
+    default :class:`~lta_jax.solver.integrate.SolverOptions`."""
+    from lta_jax.solver.integrate import SolverOptions
+    from lta_jax.solver.magnus import Magnus4
+
+    if options is not None and isinstance(options.solver, Magnus4) and options.fixed_steps is None:
+        return options
+    return SolverOptions()
+
+
 @dataclass
 class _Standard:
+    """The standard equations on the chiral run's temperatures, and the solution they were interpolated from."""
+
     temperatures: np.ndarray
     states: np.ndarray
+    solution: object = None
 
 
-__all__ = ["ChiralSolution", "electron_maximum_temperature", "solve_chiral"]
+__all__ = ["FROZEN_GAMMA", "ChiralSolution", "electron_maximum_temperature", "frozen_temperature", "linear_options",
+           "solve_chiral"]

@@ -234,20 +234,22 @@ def test_a_strong_condensate_freezes_the_electron_asymmetry_near_its_maximum(com
 
 @pytest.mark.slow
 def test_command_line_chiral_writes_json_and_both_figures(tmp_path):
-    """`lta-jax solve --chiral --gamma-c-drop max --plot P.png`: strict JSON with the chiral keys on stdout, the
+    """`lta-jax solve --chiral --gamma-c-drop max --plot P.png` to the default T_end = 5 GeV (R₀ held below the drop,
+    the linear part on Magnus with the command's solver options): strict JSON with the chiral keys on stdout, the
     standard figure at P.png and the Fig.-16-style figure at P_chiral.png."""
     import json
 
     out = tmp_path / "p.png"
     result = CliRunner().invoke(app, ["solve", "--M", "2", "--delta-M", "0.983e-11", "--im-omega", "-2.754e-3",
                                       "--re-omega", "0.551pi", "--delta", "0.993pi", "--eta", "1.479pi",
-                                      "--T-start", "1000", "--T-end", "30", "--chiral", "--gamma-c-drop", "max",
+                                      "--T-start", "1000", "--chiral", "--gamma-c-drop", "max",
                                       "--plot", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     chiral = report["chiral"]
     assert chiral["status"] == "success" and chiral["gamma_c"]["T_star_from"] != "given"
     assert 30.0 <= chiral["gamma_c"]["T_star"] < 131.7
+    assert chiral["T_end"] == pytest.approx(5.0) and 5.0 < chiral["R0_frozen_below_T"] < 20.0  # held, then Magnus
     for key in ("Y_De_at_flavour_equilibrium", "Y_De_end_over_max", "Y_R_end_over_max", "max_abs_Y_R"):
         assert np.isfinite(chiral[key])
     assert out.stat().st_size > 10_000 and (tmp_path / "p_chiral.png").stat().st_size > 10_000

@@ -142,7 +142,7 @@ def execute_run(run: Run) -> dict:
                              gamma_c_temperature=gamma_c_drop(run.settings))
         chiral = solve_chiral(run.params, run.rates, t_start=run.t_start, t_end=run.t_end, chiral=opts,
                               thermo=run.thermo, susceptibility=run.susceptibility, options=run.options,
-                              standard=run.solution)
+                              solver_options=run.solver_options, standard=run.solution)
         run.chiral = chiral
         result["chiral"] = chiral.summary()
         if not chiral.succeeded:

@@ -134,11 +134,13 @@ class ChiralSolution:
 def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 10.0,
                  chiral: ChiralOptions | None = None, thermo=None, susceptibility=None, options=None,
                  n_save: int = 300, rtol: float = 1e-8, max_steps: int = 200_000, standard=None,
-                 hold_frozen: bool = True) -> ChiralSolution:
+                 hold_frozen: bool = True, solver_options=None) -> ChiralSolution:
     """The standard solve to ``t_end``, then the equations with R₀ from its state at T_sph to ``t_end`` < T_sph
     (module docstring). ``standard``: an existing standard solution of the same point to ``t_end`` (a
     :class:`~lta_jax.solver.integrate.Solution` or another chiral run's ``.standard``; else it is solved here). ``hold_frozen=False``: no hold — the implicit solver all the way (the reference the hold is tested
-    against; below ~10 GeV it exceeds its step budget)."""
+    against; below ~10 GeV it exceeds its step budget). ``options``: the :class:`KineticOptions`;
+    ``solver_options``: those of the standard solve, also used for the linear part when they are the adaptive Magnus
+    solver (else that part uses the default :class:`~lta_jax.solver.integrate.SolverOptions`)."""
     from lta_jax.model.parameters import validate_parameters
     from lta_jax.plasma.susceptibility import in_house_susceptibility
     from lta_jax.plasma.thermodynamics import in_house_thermodynamics
@@ -156,7 +158,7 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
         raise ValueError(f"the chiral extension starts from the standard state at T_sph = {c.T_SPHALERON} GeV: "
                          f"T_start must lie above it, got {t_start!r}")
     rates.check_range(t_end, c.T_SPHALERON, float(params.mass))
-    common = dict(thermo=thermo, susceptibility=susceptibility, options=options)
+    common = dict(thermo=thermo, susceptibility=susceptibility, options=options, solver_options=solver_options)
     temperatures = np.geomspace(c.T_SPHALERON, t_end, n_save)
     if standard is None:
         standard = solve(params, rates, t_start=t_start, t_end=t_end, **common)
@@ -193,7 +195,7 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
         held = dataclasses.replace(chiral, gamma_c_amplitude=0.0) if chiral.mode == "condensate" else chiral
         z_from = z_frozen if t_frozen < c.T_SPHALERON else float(zs[0])
         ts = jnp.asarray(np.r_[z_from, zs[~nonlinear]] if t_frozen < c.T_SPHALERON else zs)
-        ys, result, n = _solve_linear(ChiralSystem(system, held), x, ts[0], ts[-1], ts, linear_options(options))
+        ys, result, n = _solve_linear(ChiralSystem(system, held), x, ts[0], ts[-1], ts, linear_options(solver_options))
         parts.append(ys[1:] if t_frozen < c.T_SPHALERON else ys)
         steps += int(n)
     ok = bool(result == diffrax.RESULTS.successful)
@@ -223,14 +225,15 @@ def electron_maximum_temperature(standard) -> float:
     return float(t[below][np.argmax(y_e[below])])
 
 
-def linear_options(options=None):
-    """Magnus settings for the linear part: the given options when they are the adaptive Magnus solver, else the
-    default :class:`~lta_jax.solver.integrate.SolverOptions`."""
+def linear_options(solver_options=None):
+    """Magnus settings for the linear part: the given solver options when they are the adaptive Magnus solver, else
+    the default :class:`~lta_jax.solver.integrate.SolverOptions`."""
     from lta_jax.solver.integrate import SolverOptions
     from lta_jax.solver.magnus import Magnus4
 
-    if options is not None and isinstance(options.solver, Magnus4) and options.fixed_steps is None:
-        return options
+    if (solver_options is not None and isinstance(solver_options.solver, Magnus4)
+            and solver_options.fixed_steps is None):
+        return solver_options
     return SolverOptions()
 
 

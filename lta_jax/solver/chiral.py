@@ -6,7 +6,7 @@ solution's state at T_sph, with R₀ from μ_R = 0, starts the 12 equations with
 * while the condensate law acts (γ_C > :data:`FROZEN_GAMMA` H) the equations are nonlinear: Kvaerno5 with the
   tolerances of :meth:`lta_jax.solver.integrate.SolverOptions.kvaerno5`;
 * below that temperature (:func:`frozen_temperature`; from T_sph on in the perturbative mode, whose law is linear)
-  R₀ is held at its value — (7.9) with γ_C ≤ 1e-4 H moves it by a relative ~1e-9 over the rest of a run — and the
+  R₀ is held at its value — (7.9) with γ_C ≤ 1e-4 H would move it by a relative ~1e-8 over the rest of a run — and the
   equations are linear again: the adaptive Magnus solver of the standard equations steps over the HNL oscillations
   that made the implicit solver resolve every period below ~10 GeV.
 
@@ -31,8 +31,8 @@ from lta_jax.model import constants as c
 #: Absolute tolerances per component: asymmetries, Y+ (densities), Y−, Y_R (SolverOptions.kvaerno5's values).
 _ATOL = np.r_[[1e-18] * 3, [1e-10] * 4, [1e-18] * 4, [1e-18]]
 #: Below the temperature where γ_C = FROZEN_GAMMA · H, R₀ is held fixed and the linear equations run on Magnus. The
-#: neglected change: |dY_R/dz| ≤ FROZEN_GAMMA (T³/s) ((μ_R − κμ₁)/T)³ ~ 1e-4 · 0.02 · (1e-2)³ per unit z for
-#: asymmetries up to 1e-4, i.e. ~1e-12 against |Y_R| ~ 1e-6.
+#: neglected change: |dY_R/dz| ≤ FROZEN_GAMMA (T³/s) ((μ_R − κμ₁)/T)³ with T³/s ≈ 0.03 and μ/T ≈ 120 Y: for
+#: asymmetries ~1e-5 that is ~3e-15 per unit of z (a relative ~1e-8 of Y_R ~ 1e-6 over a run), for 1e-4 still ≲ 1e-5.
 FROZEN_GAMMA = 1e-4
 
 
@@ -137,8 +137,9 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
                  hold_frozen: bool = True, solver_options=None) -> ChiralSolution:
     """The standard solve to ``t_end``, then the equations with R₀ from its state at T_sph to ``t_end`` < T_sph
     (module docstring). ``standard``: an existing standard solution of the same point to ``t_end`` (a
-    :class:`~lta_jax.solver.integrate.Solution` or another chiral run's ``.standard``; else it is solved here). ``hold_frozen=False``: no hold — the implicit solver all the way (the reference the hold is tested
-    against; below ~10 GeV it exceeds its step budget). ``options``: the :class:`KineticOptions`;
+    :class:`~lta_jax.solver.integrate.Solution` or another chiral run's ``.standard``; else it is solved here).
+    ``hold_frozen=False``: no hold — the implicit solver all the way (the reference the hold is tested against; below
+    ~10 GeV it exceeds its step budget). ``options``: the :class:`KineticOptions`;
     ``solver_options``: those of the standard solve, also used for the linear part when they are the adaptive Magnus
     solver (else that part uses the default :class:`~lta_jax.solver.integrate.SolverOptions`)."""
     from lta_jax.model.parameters import validate_parameters

@@ -257,3 +257,24 @@ def test_start_strategy_is_checked():
         opt.optimise(ProvisionalRates(), start="grid", progress=False)
     with pytest.raises(ValueError, match="fixed mass"):
         opt.optimise(ProvisionalRates(), start="freeze-out", free_mass=True, progress=False)
+
+
+def test_gradient_cost_is_counted_in_screened_points(monkeypatch):
+    """A value + Jacobian is charged its wall time over the per-point wall time of a screening batch (CHUNK points),
+    not over a value batch of the K candidates, which costs less per point (vmapped batches grow sub-linearly
+    efficient). Timed stand-ins: 1 ms per point in small batches, 2 ms in a screening batch, a Jacobian of 8
+    candidates 96 ms = 6 screened points each (the former unit would have said 12)."""
+    import time as _time
+
+    def fake_values(problem, vs):
+        n = vs.shape[0]
+        _time.sleep((0.001 if n <= 8 else 0.002) * n)
+        return vs
+
+    def fake_jacobians(problem, vs):
+        _time.sleep(0.096)
+        return vs
+
+    monkeypatch.setattr(opt, "_values", fake_values)
+    cost = opt._measure_cost(None, np.zeros((8, 5)), fake_jacobians)
+    assert 5.0 < cost < 7.5

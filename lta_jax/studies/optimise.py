@@ -30,8 +30,9 @@ fixed-grid solve has no step-size noise, so a step of 1e-6 in v is accurate to ~
 than forward-mode AD through the matrix exponentials here (2-core CPU, M = 2 GeV, K = 8: AD 12.3 solve-equivalents
 per value + Jacobian, FD 6); ``gradient="ad"`` uses :func:`jax.jvp` (exact).
 
-Budget accounting in solve-equivalents: a screened point costs 1; a value + Jacobian costs the ratio of their wall
-times, measured once per run on the compiled functions (``cost_of_gradient`` in the result). The final full solve of
+Budget accounting in solve-equivalents: a screened point costs 1; a value + Jacobian costs its wall time in units of
+a screened point's (per point of a screening batch), measured once per run on the compiled functions
+(``cost_of_gradient`` in the result; :func:`_measure_cost`). The final full solve of
 the best point (for max |Y_e| and its temperature on the saved trajectory) costs 1. Because the measured ratio depends
 on the machine and its load, so does the number of refinement steps a budget buys; ``gradient_cost`` fixes the ratio
 instead, and then a run is reproducible wherever it runs (same seed, same result).
@@ -517,18 +518,27 @@ def _refold(obs, jac, v, space, cp_symmetry):
 
 
 def _measure_cost(problem: _Problem, vs, values_and_jacobians) -> float:
-    """Wall time of a batched value + Jacobian over that of a batched value solve, after compilation (medians of 3)."""
+    """Solve-equivalents of one value + Jacobian: the wall time of the candidates' batched value + Jacobian per
+    candidate, over the wall time per point of a screening batch (CHUNK points, the batch every screened point — and
+    every point of the random-scan baseline — is solved in, and which the budget counts as 1 each). After compilation,
+    medians of 3. A vmapped batch costs more per point as it grows (2-core CPU, M = 10 GeV, node grid: 3.45 ms per
+    point in a batch of 8, 5.0 ms in one of 64), so the former unit, a value batch of the K candidates, charged a
+    gradient 9.7 screened points for a cost of 5.4."""
     vs = jnp.asarray(vs)
-    jax.block_until_ready(_values(problem, vs))
+    screen = jnp.resize(vs, (CHUNK, vs.shape[1]))  # the screen's batch shape (compiled there); rows repeat cyclically
+    jax.block_until_ready(_values(problem, screen))
     jax.block_until_ready(values_and_jacobians(problem, vs))
-    def median(f):
+
+    def median(f, x):
         times = []
         for _ in range(3):
             t = time.perf_counter()
-            jax.block_until_ready(f(problem, vs))
+            jax.block_until_ready(f(problem, x))
             times.append(time.perf_counter() - t)
         return float(np.median(times))
-    return max(1.0, median(values_and_jacobians) / median(_values))
+
+    per_screened_point = median(_values, screen) / CHUNK
+    return max(1.0, median(values_and_jacobians, vs) / (vs.shape[0] * per_screened_point))
 
 
 def _to_v(start: dict, space: _Space) -> np.ndarray:

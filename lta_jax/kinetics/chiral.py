@@ -58,6 +58,10 @@ MODES = ("condensate", "perturbative")
 KAPPA_LIMIT = CHIRAL_MATRIX[3][3] / CHIRAL_MATRIX[0][3]
 
 
+#: The numeric fields of :class:`ChiralOptions`, in order.
+_NUMERIC = ("kappa", "gamma_c_amplitude", "gamma_c_temperature", "gamma_c_width", "equilibration_temperature")
+
+
 class ChiralOptions(eqx.Module):
     """Parameters of the R₀ equation (module docstring). ``kappa`` may have either sign (paper: κ = 0.1 in Fig. 16) but
     must stay below :data:`KAPPA_LIMIT` in the condensate mode. ``gamma_c_temperature=None`` places γ_C's drop where
@@ -74,8 +78,7 @@ class ChiralOptions(eqx.Module):
     def check(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"chiral mode must be one of {MODES}, got {self.mode!r}")
-        for name in ("kappa", "gamma_c_amplitude", "gamma_c_temperature", "gamma_c_width",
-                     "equilibration_temperature"):
+        for name in _NUMERIC:
             value = getattr(self, name)
             if name == "gamma_c_temperature" and value is None:
                 continue
@@ -92,11 +95,18 @@ class ChiralOptions(eqx.Module):
             if getattr(self, name) <= 0:
                 raise ValueError(f"chiral option {name} must be positive, got {getattr(self, name)!r}")
 
+    def traced(self) -> "ChiralOptions":
+        """The numeric options as JAX scalars: a compiled solve then takes κ, A, T_*, w_T and T_eq as arguments
+        instead of baking them in as constants (a new κ used to recompile the implicit solve, ~10 s each)."""
+        if self.gamma_c_temperature is None:
+            raise ValueError("γ_C's drop temperature is still 'at the maximum': solve_chiral resolves it first")
+        return ChiralOptions(self.mode, *(jnp.asarray(getattr(self, name), dtype=float) for name in _NUMERIC))
+
     def gamma_c(self, temperature, hubble):
         """γ_C(T) [GeV] = A H σ((ln T − ln T_*)/w_T)."""
         if self.gamma_c_temperature is None:
             raise ValueError("γ_C's drop temperature is still 'at the maximum': solve_chiral resolves it first")
-        x = (jnp.log(temperature) - math.log(self.gamma_c_temperature)) / self.gamma_c_width
+        x = (jnp.log(temperature) - jnp.log(self.gamma_c_temperature)) / self.gamma_c_width
         return self.gamma_c_amplitude * hubble * jax.nn.sigmoid(x)
 
 

@@ -24,7 +24,6 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from lta_jax.kinetics.averaged import KineticSystem
 from lta_jax.kinetics.chiral import ChiralOptions, ChiralSystem, chiral_potentials, flavour_equilibrium, initial_r
 from lta_jax.model import constants as c
 
@@ -61,13 +60,12 @@ def _solve_below_sphaleron(cs: ChiralSystem, x0, z0, z1, ts, rtol, max_steps: in
 def _solve_linear(cs: ChiralSystem, x0, z0, z1, ts, options):
     """The linear part (R₀ fixed or relaxed linearly) with the standard equations' adaptive Magnus settings; the
     generator comes from the Jacobian of the 12-component right-hand side (it is affine in the state)."""
-    atol = jnp.concatenate([options.atol(), jnp.asarray([options.atol_asymmetry])])
-    controller = diffrax.PIDController(rtol=options.rtol, atol=atol, pcoeff=options.pcoeff, icoeff=options.icoeff,
-                                       dtmax=options.dtmax)
-    dt0 = (z1 - z0) / 1000 if options.dtmax is None else jnp.minimum((z1 - z0) / 1000, options.dtmax)
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(cs), options.solver, t0=z0, t1=z1, dt0=dt0, y0=x0,
-                              saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
-                              max_steps=options.max_steps, throw=False)
+    from lta_jax.solver.integrate import adaptive_controller, first_step
+
+    controller = adaptive_controller(options, jnp.concatenate([options.atol(), jnp.asarray([options.atol_asymmetry])]))
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(cs), options.solver, t0=z0, t1=z1,
+                              dt0=first_step(z0, z1, options.dtmax), y0=x0, saveat=diffrax.SaveAt(ts=ts),
+                              stepsize_controller=controller, max_steps=options.max_steps, throw=False)
     return sol.ys, sol.result, sol.stats["num_steps"]
 
 
@@ -145,7 +143,7 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     from lta_jax.model.parameters import validate_parameters
     from lta_jax.plasma.susceptibility import in_house_susceptibility
     from lta_jax.plasma.thermodynamics import in_house_thermodynamics
-    from lta_jax.solver.integrate import cached_table, solve
+    from lta_jax.solver.integrate import _build_system, cached_table, solve
 
     chiral = ChiralOptions() if chiral is None else chiral
     chiral.check()
@@ -175,30 +173,34 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     x0 = jnp.concatenate([x_sph, initial_r(x_sph[:3])[None]])
     mass = float(params.mass)
     tab = cached_table(rates, mass, t_end, c.T_SPHALERON) if rates.expensive else rates
-    system = KineticSystem(params, tab, thermo, susceptibility, standard.system.options)
+    system = _build_system(params, tab, thermo, susceptibility, standard.system.options)
     zs = np.log(mass / temperatures)
     t_frozen = frozen_temperature(chiral) if hold_frozen else 0.0
     z_frozen = math.log(mass / t_frozen) if t_frozen > 0 else math.inf
     nonlinear = zs < z_frozen  # saved points reached before R₀ is frozen
     parts, steps, result = [], 0, diffrax.RESULTS.successful
     x = x0
-    if t_frozen > t_end and t_frozen < c.T_SPHALERON:
-        ts = jnp.asarray(np.r_[zs[nonlinear], z_frozen])
-        ys, result, n = _solve_below_sphaleron(ChiralSystem(system, chiral), x, ts[0], ts[-1], ts, rtol, max_steps)
-        parts.append(ys[:-1])
-        x, steps = ys[-1], steps + int(n)
-    elif t_frozen <= t_end:  # the condensate acts down to T_end: the implicit solver all the way
-        ts = jnp.asarray(zs)
-        ys, result, n = _solve_below_sphaleron(ChiralSystem(system, chiral), x, ts[0], ts[-1], ts, rtol, max_steps)
-        parts.append(ys)
-        steps += int(n)
-    if result == diffrax.RESULTS.successful and t_frozen > t_end:
+    held_from_start = t_frozen >= c.T_SPHALERON  # the law is linear throughout
+    held_part = t_frozen > t_end
+    # Both parts save at all n_save temperatures, clipped to their own range (so the compiled solves keep one shape
+    # whatever A, T_* or κ put the hold at); the rows of each part are picked below.
+    z_hold = min(z_frozen, float(zs[-1]))
+    implicit = linear = None
+    if not held_from_start:  # the implicit solver while the condensate acts, to the hold or to T_end
+        ts = jnp.asarray(np.clip(zs, zs[0], z_hold))
+        implicit, result, n = _solve_below_sphaleron(ChiralSystem(system, chiral.traced()), x, ts[0], ts[-1], ts,
+                                                     rtol, max_steps)
+        x, steps = implicit[-1], steps + int(n)  # the last rows are the state at z_hold
+    if result == diffrax.RESULTS.successful and held_part:
         held = dataclasses.replace(chiral, gamma_c_amplitude=0.0) if chiral.mode == "condensate" else chiral
-        z_from = z_frozen if t_frozen < c.T_SPHALERON else float(zs[0])
-        ts = jnp.asarray(np.r_[z_from, zs[~nonlinear]] if t_frozen < c.T_SPHALERON else zs)
-        ys, result, n = _solve_linear(ChiralSystem(system, held), x, ts[0], ts[-1], ts, linear_options(solver_options))
-        parts.append(ys[1:] if t_frozen < c.T_SPHALERON else ys)
+        ts = jnp.asarray(np.clip(zs, zs[0] if held_from_start else z_hold, zs[-1]))
+        linear, result, n = _solve_linear(ChiralSystem(system, held.traced()), x, ts[0], ts[-1], ts,
+                                          linear_options(solver_options))
         steps += int(n)
+    if implicit is not None and linear is not None:
+        parts.append(np.where(nonlinear[:, None], np.asarray(implicit), np.asarray(linear)))
+    else:
+        parts.append(implicit if linear is None else linear)
     ok = bool(result == diffrax.RESULTS.successful)
     from lta_jax.solver.integrate import _result_message
 

@@ -175,6 +175,19 @@ def default_start_temperature(params: ModelParameters) -> float:
     return start_temperature(float(params.mass), float(params.delta_mass))
 
 
+def adaptive_controller(solver_options: "SolverOptions", atol, step_ts=None) -> diffrax.PIDController:
+    """The PID step-size controller of the adaptive solvers with ``solver_options``' rtol, gains and dtmax; ``atol``
+    per component (:meth:`SolverOptions.atol`, extended for extra state)."""
+    return diffrax.PIDController(rtol=solver_options.rtol, atol=atol, pcoeff=solver_options.pcoeff,
+                                 icoeff=solver_options.icoeff, dtmax=solver_options.dtmax, step_ts=step_ts)
+
+
+def first_step(z0, z1, dtmax):
+    """An explicit first step, (z1 − z0)/1000 capped at dtmax (the controller grows it ×10 per accepted step):
+    diffrax's automatic choice would trace and compile the right-hand side twice more for one number."""
+    return (z1 - z0) / 1000 if dtmax is None else jnp.minimum((z1 - z0) / 1000, dtmax)
+
+
 def output_points(mass, z0, z1, n_save: int):
     """The saved points of a solve from z0 to z1: ``n_save`` uniform in z, z(T_sph) and the sphaleron window 160–110
     GeV (clipped to the range). Returns (z_main, z_sph, z_window, z_all, order, inverse): z_all concatenates them,
@@ -208,14 +221,9 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
     z_main, z_sph, z_window, z_all, order, inverse = output_points(mass, z0, z1, n)
 
     if solver_options.fixed_steps is None:
-        controller = diffrax.PIDController(rtol=solver_options.rtol, atol=solver_options.atol(),
-                                           pcoeff=solver_options.pcoeff, icoeff=solver_options.icoeff,
-                                           dtmax=solver_options.dtmax,
-                                           # Y_B is read at T_sph: make it a step end, not a dense-output point.
-                                           step_ts=jnp.reshape(z_sph, (1,)))
-        # An explicit first step (the controller grows it ×10 per accepted step): diffrax's automatic choice would
-        # trace and compile the right-hand side twice more for one number.
-        dt0 = (z1 - z0) / 1000 if solver_options.dtmax is None else jnp.minimum((z1 - z0) / 1000, solver_options.dtmax)
+        # Y_B is read at T_sph: make it a step end, not a dense-output point.
+        controller = adaptive_controller(solver_options, solver_options.atol(), step_ts=jnp.reshape(z_sph, (1,)))
+        dt0 = first_step(z0, z1, solver_options.dtmax)
     else:
         controller = diffrax.ConstantStepSize()
         dt0 = (z1 - z0) / solver_options.fixed_steps

@@ -15,6 +15,8 @@ import math
 import pathlib
 import time
 
+import numpy as np
+
 from lta_jax.model import constants as c
 from lta_jax.rates.base import RateModel
 from lta_jax.studies.choices import SCHEDULES
@@ -79,7 +81,8 @@ def optimise_envelope_point(rates, mass: float, bau: bool, warm: list, settings:
                       steps=settings["steps"], candidates=settings["candidates"], progress=progress, start=start,
                       extra_starts=warm, keep_history=False, gradient_cost=settings.get("gradient_cost"))
     return {"settings": settings, "M": mass, "bau": bau, "best": result.best,
-            "solve_equivalents": result.solve_equivalents, "seconds": time.perf_counter() - t0,
+            "solve_equivalents": result.solve_equivalents, "full_solves": result.full_solves,
+            "rejected_by_full_solve": result.rejected_by_full_solve, "seconds": time.perf_counter() - t0,
             "warm_starts": len(warm), "worker": worker_identity()}
 
 
@@ -145,8 +148,13 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
         if log:
             best = data["best"]
             # The best point of a BAU run can lie outside the band (nothing feasible found): say so, with its Y_B.
-            verdict = ("" if not data["bau"] or best.get("feasible")
-                       else f", no feasible point: Y_B = {best.get('Y_B'):.3g} is outside the band")
+            if not data["bau"] or best.get("feasible"):
+                verdict = ""
+            elif best.get("full_solve_confirms_band") is False:  # in the band on the grid, not in the full solve
+                verdict = (f", no confirmed feasible point: the best grid point's Y_B = {best.get('Y_B'):.3g} is "
+                           f"{best.get('full_solve_Y_B'):.3g} in the full solve, outside the band")
+            else:
+                verdict = f", no feasible point: Y_B = {best.get('Y_B'):.3g} is outside the band"
             log(f"M = {data['M']:g} GeV, {'BAU' if data['bau'] else 'no BAU'}: {objective} = "
                 f"{best.get('objective')}{verdict} ({data['seconds']:.0f} s, {data['worker']})")
 
@@ -191,10 +199,12 @@ def plot_envelope(envelope: dict, path) -> None:
     for bau, style in ((True, "o-"), (False, "s--")):
         rows = [p for p in envelope["points"] if p["bau"] == bau and p["best"].get("status") == "success"
                 and (not bau or p["best"].get("feasible"))]
+        curve = sorted((p for p in envelope["points"] if p["bau"] == bau), key=lambda p: p["M"])
         if rows:
-            ax.loglog([p["M"] for p in rows], [p["best"]["objective"] for p in rows], style,
-                      label="with BAU (Y_B within 10 %)" if bau else "without BAU constraint")
-        missing = [p["M"] for p in envelope["points"] if p["bau"] == bau and p not in rows]
+            # A mass without an admissible point breaks the line (NaN): no value is drawn across it.
+            ax.loglog([p["M"] for p in curve], [p["best"]["objective"] if p in rows else np.nan for p in curve],
+                      style, label="with BAU (Y_B within 10 %)" if bau else "without BAU constraint")
+        missing = [p["M"] for p in curve if p not in rows]
         for k, m in enumerate(missing):  # never drawn as a value: marked where nothing admissible was found
             ax.axvline(m, color="C0" if bau else "C1", lw=0.8, ls=":",
                        label=("no feasible point found (BAU)" if bau else "no successful solve") if k == 0 else None)

@@ -5,8 +5,9 @@ Two things live there, both safe to delete at any time:
 * ``jax/`` — JAX's persistent compilation cache, switched on by the command line (:func:`enable_compilation_cache`), so
   a repeated command does not recompile;
 * ``tables/`` — tables that cost seconds to compute and depend only on the package's own code (the one-loop neutrino
-  self-energy of the computed rate model): :func:`cached_arrays` keys them by their arguments and by a hash of the
-  source files they are computed from, so an edited model never reads a stale table. Files are written atomically
+  self-energy of the computed rate model, the per-mass rate tables of a solve): :func:`cached_arrays` keys them by
+  their arguments (a model by :func:`content_digest`) and by a hash of the source files they are computed from, so an
+  edited model never reads a stale table. Files are written atomically
   (temporary file + rename), so concurrent processes (test workers, cluster workers) at worst compute a table twice.
 """
 
@@ -76,3 +77,40 @@ def cached_arrays(name: str, key: tuple, sources: tuple[str, ...], compute: Call
     except OSError:
         pass  # a read-only or full cache only costs time
     return arrays
+
+
+#: Modules whose pytree node types :func:`content_digest` accepts: their code is the package's own (hashed through the
+#: ``sources`` of :func:`cached_arrays`) or versioned (interpax), so equal content means equal behaviour.
+_KNOWN_MODULES = ("lta_jax", "interpax", "builtins", "collections")
+
+
+def content_digest(tree) -> str | None:
+    """A hash of a pytree's structure (node types, static fields) and of every leaf's dtype, shape and bytes — a key for
+    an object such as a rate model that a cached table is computed from. None when a node type is defined outside the
+    package (a user's own model class: its code could change between runs while its arrays stay the same, so it is
+    never cached) or a leaf is not an array."""
+    import jax
+
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+
+    def known(node) -> bool:
+        data = node.node_data()
+        if data is not None and data[0].__module__.split(".")[0] not in _KNOWN_MODULES:
+            return False
+        return all(known(child) for child in node.children())
+
+    if not known(treedef):
+        return None
+    import interpax
+
+    digest = hashlib.sha256(f"{treedef}|interpax {interpax.__version__}".encode())
+    for leaf in leaves:
+        try:
+            array = np.asarray(leaf)
+        except Exception:  # noqa: BLE001 — an opaque leaf: no key
+            return None
+        if array.dtype == object:
+            return None
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

@@ -186,6 +186,43 @@ def test_disk_cache_computes_once_and_can_be_switched_off(tmp_path, monkeypatch)
     assert len(calls) == 3
 
 
+def test_rate_table_is_kept_on_disk_by_model_content(tmp_path, monkeypatch):
+    """A solve's per-mass rate table is read back from the disk cache in a later process (here: after the in-memory
+    copy is gone) with the same numbers, without being rebuilt; a model with other content is another entry; a model
+    class defined outside the package is never cached (its code could change while its arrays do not)."""
+    import numpy as np
+
+    from lta_jax.cache import content_digest
+    from lta_jax.rates.base import RateVariant
+    from lta_jax.rates.provisional import ProvisionalRates
+    from lta_jax.solver import integrate
+
+    monkeypatch.setenv("LTA_JAX_CACHE_DIR", str(tmp_path))
+    rates = ProvisionalRates()
+    first = integrate._disk_table(rates, 2.0, 5.0, 1e3)
+    assert len(list((tmp_path / "tables").glob("rate_table-*.npz"))) == 1
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the table was rebuilt instead of read from disk")
+
+    monkeypatch.setattr(integrate, "tabulate", no_build)
+    again = integrate._disk_table(ProvisionalRates(), 2.0, 5.0, 1e3)  # equal content, another object
+    for name in integrate._TABLE_FIELDS:
+        np.testing.assert_array_equal(np.asarray(getattr(again, name)), np.asarray(getattr(first, name)))
+    assert again.base is not rates
+    for other in (RateVariant(rates, rate_scale=2.0), ProvisionalRates(t_min=4.0)):  # other content: a new build
+        with pytest.raises(AssertionError, match="rebuilt"):
+            integrate._disk_table(other, 2.0, 5.0, 1e3)
+    with pytest.raises(AssertionError, match="rebuilt"):  # another mass
+        integrate._disk_table(rates, 2.5, 5.0, 1e3)
+
+    class UsersOwnRates(ProvisionalRates):
+        pass
+
+    assert content_digest(rates) == content_digest(ProvisionalRates()) is not None
+    assert content_digest(UsersOwnRates()) is None
+
+
 def test_physics_warning_names_the_callers_line_once_per_place():
     """A validity warning names the user's line (not a file of the package or of JAX), and shows once per place under
     the default filters even when other code changes the filters in between (as JAX does while tracing: the same

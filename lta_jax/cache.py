@@ -1,18 +1,23 @@
 """The package's on-disk cache: ``$LTA_JAX_CACHE_DIR`` (default ``~/.cache/lta-jax``; ``off`` disables it).
 
-Two things live there, both safe to delete at any time:
+Three things live there, all safe to delete at any time:
 
 * ``jax/`` — JAX's persistent compilation cache, switched on by the command line (:func:`enable_compilation_cache`), so
   a repeated command does not recompile;
 * ``tables/`` — tables that cost seconds to compute and depend only on the package's own code (the one-loop neutrino
   self-energy of the computed rate model, the per-mass rate tables of a solve): :func:`cached_arrays` keys them by
   their arguments (a model by :func:`content_digest`) and by a hash of the source files they are computed from, so an
-  edited model never reads a stale table. Files are written atomically
+  edited model never reads a stale table;
+* ``programs/`` — serialised solve programs of the command line (:func:`cached_program_call`, switched on by
+  :func:`enable_program_cache`): JAX caches compiled programs but not the tracing that precedes compilation (≈ 2 s of
+  a repeated ``lta-jax solve``); a program exported with ``jax.export`` is read back and called without tracing.
+  Files are written atomically
   (temporary file + rename), so concurrent processes (test workers, cluster workers) at worst compute a table twice.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pathlib
@@ -114,3 +119,91 @@ def content_digest(tree) -> str | None:
         digest.update(f"{array.dtype}{array.shape}".encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+_PROGRAMS = {"enabled": False}
+
+
+def enable_program_cache() -> None:
+    """Let :func:`cached_program_call` serve programs from ``<cache>/programs`` (the command line switches it on, with
+    ``EQX_ON_ERROR=nan``: programs with equinox's host-callback errors cannot be exported and are run as usual)."""
+    _PROGRAMS["enabled"] = True
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The package's source files and the versions of the libraries that trace and compile its programs."""
+    import diffrax
+    import equinox
+    import interpax
+    import jax
+    import jaxlib
+
+    digest = hashlib.sha256(repr((jax.__version__, jaxlib.__version__, diffrax.__version__, equinox.__version__,
+                                  interpax.__version__, np.__version__)).encode())
+    for file in sorted(_PACKAGE_DIR.rglob("*.py")):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def cached_program_call(name: str, fn: Callable, args: tuple, out_treedef):
+    """``fn(*args)`` through a program serialised with ``jax.export`` in ``<cache>/programs``, or None (the caller then
+    runs its jitted function) when the program cache is off or the call cannot be exported.
+
+    The key is the structure, shapes and dtypes of the array arguments, the description of the non-array ones (which
+    become constants of the program), the package's code and the library versions; the arrays themselves are inputs,
+    so one program serves every parameter point of the same set-up. The output must have the structure
+    ``out_treedef`` (given by the caller: rebuilding it from the program would need the tracing this avoids). A call
+    that cannot be exported (e.g. host callbacks) leaves a marker and is not tried again."""
+    root = cache_root()
+    if not _PROGRAMS["enabled"] or root is None:
+        return None
+    import equinox as eqx
+    import jax
+    from jax import export
+
+    dynamic, static = eqx.partition(args, eqx.is_array)
+    leaves, in_tree = jax.tree_util.tree_flatten(dynamic)
+    static_leaves, static_tree = jax.tree_util.tree_flatten(static)
+    described = f"{name}|{in_tree}|{[(x.shape, str(x.dtype)) for x in leaves]}|{static_tree}|{static_leaves!r}"
+    if "0x" in described:  # an object described by its address: no stable key
+        return None
+    key = hashlib.sha256(f"{described}|{_code_digest()}".encode()).hexdigest()[:24]
+    program = root / "programs" / f"{name}-{key}.jaxexport"
+    refused = program.with_suffix(".unsupported")
+    if refused.exists():
+        return None
+    exported = None
+    if program.is_file():
+        try:
+            exported = export.deserialize(bytearray(program.read_bytes()))
+        except Exception:  # noqa: BLE001 — unreadable (truncated, other format): export it again
+            exported = None
+    if exported is None:
+        def flat(*array_leaves):
+            out = fn(*eqx.combine(jax.tree_util.tree_unflatten(in_tree, array_leaves), static))
+            out_leaves, tree = jax.tree_util.tree_flatten(out)
+            if tree != out_treedef:
+                raise ValueError(f"{name}: output structure {tree} is not the expected {out_treedef}")
+            return out_leaves
+
+        try:
+            exported = export.export(jax.jit(flat))(*[jax.ShapeDtypeStruct(x.shape, x.dtype) for x in leaves])
+            blob = exported.serialize()
+        except ImportError:  # serialisation needs flatbuffers (a dependency; absent only in a broken install)
+            return None
+        except Exception:  # noqa: BLE001 — not exportable here (host callbacks, ...): the caller's jit path
+            try:
+                refused.parent.mkdir(parents=True, exist_ok=True)
+                refused.touch()
+            except OSError:
+                pass
+            return None
+        try:
+            program.parent.mkdir(parents=True, exist_ok=True)
+            tmp = program.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(blob)
+            os.replace(tmp, program)
+        except OSError:
+            pass
+    return jax.tree_util.tree_unflatten(out_treedef, exported.call(*leaves))

@@ -136,8 +136,15 @@ def test_failed_solve_gives_strict_json_with_nulls(tmp_path):
                            "--max-steps", "5", "--T-end", "50"], capture_output=True, text=True, cwd=tmp_path,
                           timeout=600, env=env)
     assert proc.returncode == 1, proc.stderr
-    # The compiled solve went to the persistent compilation cache (it would not with host callbacks in it).
-    assert list((tmp_path / "cache" / "jax").glob("jit_solve_arrays-*")), "solve not in the compilation cache"
+    # The solve was exported as a program (no tracing in a repeated command) and its compilation went to the persistent
+    # compilation cache (neither would happen with host callbacks in it).
+    assert list((tmp_path / "cache" / "programs").glob("solve-*.jaxexport")), "solve program not exported"
+    assert list((tmp_path / "cache" / "jax").glob("jit_call_exported-*")), "solve not in the compilation cache"
+    again = subprocess.run(proc.args, capture_output=True, text=True, cwd=tmp_path, timeout=600, env=env)
+    assert again.returncode == 1 and len(list((tmp_path / "cache" / "programs").glob("solve-*"))) == 1
+    first, second = (json.loads(p.stdout) for p in (proc, again))
+    first.pop("wall_time_s"), second.pop("wall_time_s")
+    assert first == second  # the program read back gives the same result as the one exported
 
     def reject(token):
         raise ValueError(f"non-strict JSON token {token}")

@@ -19,7 +19,7 @@ os.environ.setdefault("EQX_ON_ERROR", "nan")
 
 import typer
 
-from lta_jax.cache import enable_compilation_cache
+from lta_jax.cache import enable_compilation_cache, enable_program_cache
 from lta_jax.studies.output import to_json, write_json_atomic
 
 app = typer.Typer(add_completion=False, help="Differentiable kinetic equations of low-scale leptogenesis (νMSM).")
@@ -73,6 +73,7 @@ def _prepared_run(settings: dict):
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     enable_compilation_cache()
+    enable_program_cache()
     typer.echo(f"rates: {run.rates.description}", err=True)
     return run
 

@@ -13,11 +13,13 @@ Numerics (docs/numerics.md, measured on this problem in ``benchmarks/``):
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import diffrax
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
@@ -270,6 +272,24 @@ def solve_arrays(system: KineticSystem, t_start, t_end, y0=None,
 
 
 _solve_compiled = eqx.filter_jit(solve_arrays)
+
+
+@functools.cache
+def _raw_solution_structure():
+    """The pytree structure of a :class:`RawSolution` (from a placeholder: no tracing)."""
+    zero = jnp.zeros(())
+    return jax.tree_util.tree_structure(RawSolution(zero, zero, zero, zero, zero, zero, diffrax.RESULTS.successful,
+                                                    zero, zero, zero))
+
+
+def _run_solve(system, t_start, t_end, y0, solver_options) -> RawSolution:
+    """The compiled solve: a serialised program when the command line has switched the program cache on
+    (:func:`lta_jax.cache.cached_program_call`; no tracing in a repeated command), else the jitted function."""
+    from lta_jax.cache import cached_program_call
+
+    args = (system, t_start, t_end, y0, solver_options)
+    raw = cached_program_call("solve", solve_arrays, args, _raw_solution_structure())
+    return _solve_compiled(*args) if raw is None else raw
 #: Compiled set-up of a point (Yukawas, bilinears, decay matrix): eagerly it costs 0.2–0.4 s of op-by-op dispatch.
 _build_system = eqx.filter_jit(KineticSystem)
 
@@ -439,7 +459,7 @@ def solve(
     if solver_options.tabulate_rates and rates.expensive:
         rates = cached_table(rates, float(params.mass), t_end, t_start)
     system = _build_system(params, rates, thermo, susceptibility, options)
-    raw = _solve_compiled(system, jnp.asarray(t_start), jnp.asarray(t_end), y0, solver_options)
+    raw = _run_solve(system, jnp.asarray(t_start), jnp.asarray(t_end), y0, solver_options)
     solution = Solution(system=system, raw=raw, t_start=t_start, t_end=t_end)
     if raise_on_failure and not solution.succeeded:
         raise SolveError(solution.status, f"after {int(raw.num_steps)} steps")

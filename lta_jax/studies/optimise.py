@@ -42,8 +42,9 @@ Budget accounting in solve-equivalents: a screened point and a line-search point
 points costs less per point than a screening batch of 64, so this over-charges slightly); a value + Jacobian costs its
 wall time in units of a screened point's (per point of a screening batch), measured once per run and batch shape on
 the compiled functions (``cost_of_gradient`` in the result is that of a batch of K; :func:`_measure_cost`); Jacobian
-batches are padded to a power of two (or K), and the padding is charged. The final full solve of
-the best point (for max |Y_e| and its temperature on the saved trajectory) costs 1. Because the measured ratio depends
+batches are padded to a power of two (or K), and the padding is charged. Each full solve of step 4 (max |Y_e| and its
+temperature on the saved trajectory, and the confirmation of the band) costs 1, so ``solve_equivalents`` ends at
+most ``full_solves`` above the budget. Because the measured ratio depends
 on the machine and its load, so does the number of refinement steps a budget buys; ``gradient_cost`` fixes the ratio
 instead, and then a run is reproducible wherever it runs (same seed, same result).
 """

@@ -290,6 +290,8 @@ def _run_solve(system, t_start, t_end, y0, solver_options) -> RawSolution:
     args = (system, t_start, t_end, y0, solver_options)
     raw = cached_program_call("solve", solve_arrays, args, _raw_solution_structure())
     return _solve_compiled(*args) if raw is None else raw
+
+
 #: Compiled set-up of a point (Yukawas, bilinears, decay matrix): eagerly it costs 0.2–0.4 s of op-by-op dispatch.
 _build_system = eqx.filter_jit(KineticSystem)
 
@@ -320,6 +322,8 @@ def cached_table(rates: RateModel, mass: float, t_low: float, t_high: float) -> 
 
 
 def _disk_table(rates: RateModel, mass: float, t_low: float, t_high: float) -> InterpolatedRates:
+    """The table from ``<cache>/tables`` (built and stored on a miss); built directly when the model has no content
+    key or is a per-mode model (:func:`cached_table`)."""
     from lta_jax.cache import cached_arrays, content_digest
     from lta_jax.rates.interpolated import DEFAULT_NODES
     from lta_jax.rates.modes import mode_model_of

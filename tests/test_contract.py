@@ -139,9 +139,11 @@ def test_failed_solve_gives_strict_json_with_nulls(tmp_path):
     # The solve was exported as a program (no tracing in a repeated command) and its compilation went to the persistent
     # compilation cache (neither would happen with host callbacks in it).
     assert list((tmp_path / "cache" / "programs").glob("solve-*.jaxexport")), "solve program not exported"
+    assert list((tmp_path / "cache" / "programs").glob("system-*.jaxexport")), "set-up program not exported"
     assert list((tmp_path / "cache" / "jax").glob("jit_call_exported-*")), "solve not in the compilation cache"
     again = subprocess.run(proc.args, capture_output=True, text=True, cwd=tmp_path, timeout=600, env=env)
     assert again.returncode == 1 and len(list((tmp_path / "cache" / "programs").glob("solve-*"))) == 1
+    assert len(list((tmp_path / "cache" / "programs").glob("system-*"))) == 1
     first, second = (json.loads(p.stdout) for p in (proc, again))
     first.pop("wall_time_s"), second.pop("wall_time_s")
     assert first == second  # the program read back gives the same result as the one exported
@@ -228,6 +230,49 @@ def test_rate_table_is_kept_on_disk_by_model_content(tmp_path, monkeypatch):
 
     assert content_digest(rates) == content_digest(ProvisionalRates()) is not None
     assert content_digest(UsersOwnRates()) is None
+
+
+def test_model_splines_and_set_up_read_back_from_the_cache_equal(tmp_path, monkeypatch):
+    """What a repeated command reads instead of computing gives the same numbers to the bit: the slopes of the models'
+    splines (lta_jax.cache.cached_spline, against interpax's own), the sphaleron kernel's weights (against the
+    traced computation) and a KineticSystem built from the cached set-up program (against the jitted constructor)."""
+    import interpax
+    import jax
+    import numpy as np
+
+    from lta_jax import cache
+    from lta_jax.model.benchmark_points import FIG18
+    from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+    from lta_jax.plasma.susceptibility import in_house_susceptibility
+    from lta_jax.rates.provisional import ProvisionalRates
+    from lta_jax.kinetics.averaged import KineticOptions
+    from lta_jax.solver import integrate, observables
+
+    monkeypatch.setenv("LTA_JAX_CACHE_DIR", str(tmp_path))
+    x = np.linspace(0.0, 3.0, 40)
+    f = np.stack([np.sin(3 * x), np.exp(x)], axis=1)
+    for _ in range(2):  # computed, then read back
+        spline = cache.cached_spline(x, f)
+        own = interpax.Interpolator1D(x, f, method="cubic2")
+        np.testing.assert_array_equal(np.asarray(spline.derivs["fx"]), np.asarray(own.derivs["fx"]))
+        np.testing.assert_array_equal(np.asarray(spline(x[:-1] + 0.03)), np.asarray(own(x[:-1] + 0.03)))
+    assert len(list((tmp_path / "tables").glob("spline_slopes-*.npz"))) == 1
+
+    thermo, options = in_house_thermodynamics(), KineticOptions()
+    traced = np.asarray(observables._kernel_weights(observables._Expansion(thermo, options), 64))
+    for _ in range(2):
+        np.testing.assert_array_equal(observables._stored_weights(thermo, options, 64), traced)
+    assert len(list((tmp_path / "tables").glob("sphaleron_kernel-*.npz"))) == 1
+
+    monkeypatch.setitem(cache._PROGRAMS, "enabled", True)
+    args = (FIG18, ProvisionalRates(), thermo, in_house_susceptibility(), options)
+    for _ in range(2):  # exported, then deserialised
+        from_program = integrate._set_up_system(*args)
+        jitted = integrate._build_system(*args)
+        for a, b in zip(jax.tree_util.tree_leaves(from_program), jax.tree_util.tree_leaves(jitted)):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert jax.tree_util.tree_structure(from_program) == jax.tree_util.tree_structure(jitted)
+    assert len(list((tmp_path / "programs").glob("system-*.jaxexport"))) == 1
 
 
 def test_physics_warning_names_the_callers_line_once_per_place():

@@ -54,20 +54,17 @@ class KineticSystem(eqx.Module):
     decays_re: Float[Array, "2 2"]
     decays_im: Float[Array, "2 2"]
 
-    def __init__(self, params, rates, thermo, susceptibility, options: KineticOptions | None = None):
+    def __init__(self, params, rates, thermo, susceptibility, options: KineticOptions | None = None,
+                 derived: tuple | None = None):
+        """``derived``: the output of :func:`derived_arrays` for these parameters and options, when already known (the
+        command line reads it from a cached program instead of tracing its set-up)."""
         self.params = params
         self.rates = rates
         self.thermo = thermo
         self.susceptibility = susceptibility
         self.options = KineticOptions() if options is None else options
-        b = yukawa_bilinears(params)
-        self.bilinears_re = jax.tree_util.tree_map(jnp.real, b)
-        self.bilinears_im = jax.tree_util.tree_map(jnp.imag, b)
-        if self.options.hnl_decays:
-            d = decay_matrix(params.mass, yukawas(params)) + 0j
-        else:
-            d = jnp.zeros((2, 2), dtype=complex)
-        self.decays_re, self.decays_im = jnp.real(d), jnp.imag(d)
+        derived = derived_arrays(params, self.options) if derived is None else derived
+        self.bilinears_re, self.bilinears_im, self.decays_re, self.decays_im = derived
 
     @property
     def bilinears(self) -> YukawaBilinears:
@@ -81,6 +78,18 @@ class KineticSystem(eqx.Module):
 
     def __call__(self, z, x, args=None):
         return kinetic_rhs(z, x, self)
+
+
+def derived_arrays(params: ModelParameters, options: KineticOptions):
+    """What :class:`KineticSystem` computes from the parameters at set-up: the Yukawa bilinears (real and imaginary
+    parts, docs/physics.md §1.6) and the rest-frame decay matrix of (3.1) (real and imaginary parts; zero when
+    ``options.hnl_decays`` is off)."""
+    b = yukawa_bilinears(params)
+    if options.hnl_decays:
+        d = decay_matrix(params.mass, yukawas(params)) + 0j
+    else:
+        d = jnp.zeros((2, 2), dtype=complex)
+    return (jax.tree_util.tree_map(jnp.real, b), jax.tree_util.tree_map(jnp.imag, b), jnp.real(d), jnp.imag(d))
 
 
 def state_to_matrices(x: Float[Array, "11"]):

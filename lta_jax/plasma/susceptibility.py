@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from lta_jax.cache import cached_arrays
+from lta_jax.cache import cached_arrays, cached_spline
 from lta_jax.model import constants as c
 from lta_jax.plasma.electroweak import higgs_vev
 
@@ -291,8 +291,7 @@ class InterpolatedSusceptibility(Susceptibility):
         the evaluation when the table is already known."""
         ln_t = _susceptibility_grid() if ln_t is None else np.asarray(ln_t)
         values = _evaluate_on_grid(model, ln_t) if values is None else values
-        return InterpolatedSusceptibility(interpax.Interpolator1D(ln_t, values.reshape(len(ln_t), 9),
-                                                                  method="cubic2"),
+        return InterpolatedSusceptibility(cached_spline(ln_t, values.reshape(len(ln_t), 9)),
                                           float(np.exp(ln_t[0])), float(np.exp(ln_t[-1])), model)
 
     def __call__(self, temperature):

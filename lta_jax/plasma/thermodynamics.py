@@ -24,9 +24,8 @@ import interpax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
-from scipy.interpolate import CubicSpline
 
-from lta_jax.cache import cached_arrays
+from lta_jax.cache import cached_arrays, cached_spline
 from lta_jax.model import constants as c
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -224,6 +223,8 @@ def _photon_electron_dof(temperature: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def in_house_dof_table(n_points: int = 3000, t_min: float = 1e-5, t_max: float = 1e5):
     """Tabulate (ln T, g_eff, h_eff, c_s²) of the in-house model on a uniform grid in ln T (NumPy)."""
+    from scipy.interpolate import CubicSpline  # here, not at import: 0.6 s of every command, used on a cache miss only
+
     ln_t = np.linspace(math.log(t_min), math.log(t_max), n_points)
     t = np.exp(ln_t)
     ln_p = np.log(sm_pressure_over_t4(t)) + 4 * ln_t  # ln p
@@ -270,9 +271,9 @@ class Thermodynamics(eqx.Module):
 
     def __init__(self, ln_t, g_eff, h_eff, cs2, label: str):
         ln_t = np.asarray(ln_t, dtype=float)
-        self.ln_g = interpax.Interpolator1D(ln_t, np.log(np.asarray(g_eff)), method="cubic2")
-        self.ln_h = interpax.Interpolator1D(ln_t, np.log(np.asarray(h_eff)), method="cubic2")
-        self.cs2 = interpax.Interpolator1D(ln_t, np.asarray(cs2, dtype=float), method="cubic2")
+        self.ln_g = cached_spline(ln_t, np.log(np.asarray(g_eff)))
+        self.ln_h = cached_spline(ln_t, np.log(np.asarray(h_eff)))
+        self.cs2 = cached_spline(ln_t, np.asarray(cs2, dtype=float))
         self.t_min = float(np.exp(ln_t[0]))
         self.t_max = float(np.exp(ln_t[-1]))
         self.label = label

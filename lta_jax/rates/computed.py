@@ -53,7 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lta_jax.cache import cached_arrays
+from lta_jax.cache import cached_arrays, cached_spline
 from lta_jax.model import constants as c
 from lta_jax.plasma.electroweak import higgs_vev
 from lta_jax.rates.base import RateCoefficients, RateModel
@@ -424,8 +424,7 @@ def _computed_rates(symmetric: str, y_min: float) -> ComputedRates:
                                                     "model/constants.py"),
                           lambda: dict(zip(("ln_t", "a", "b"), self_energy_table(y_min=y_min))))
     ln_t, a, b = table["ln_t"], table["a"], table["b"]
-    return ComputedRates(interpax.Interpolator1D(ln_t, a, method="cubic2"),
-                         interpax.Interpolator1D(ln_t, b, method="cubic2"), SYMMETRIC_CONSTANTS[symmetric], y_min)
+    return ComputedRates(cached_spline(ln_t, a), cached_spline(ln_t, b), SYMMETRIC_CONSTANTS[symmetric], y_min)
 
 
 COLUMN_NAMES = ("gamma_nu_plus", "gamma_nu_minus", "gamma_N_plus", "gamma_N_minus", "h_plus", "h_minus", "h_zero")

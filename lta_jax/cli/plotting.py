@@ -48,7 +48,8 @@ def plot_asymmetries(solution, path, title: str = "", reference=None, y_b: float
     ax.set_ylabel("|Y|   (solid: > 0, dashed: < 0)")
     ax.set_title(title, fontsize=8, wrap=True)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
+    # No tight_layout: the tight bounding box of savefig already takes in the legend and labels, and the extra layout
+    # pass cost 0.15 s of the 1 s this figure takes (a sixth of a repeated ``lta-jax solve``'s plot).
     fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
     return path

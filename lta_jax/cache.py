@@ -5,10 +5,11 @@ Three things live there, all safe to delete at any time:
 * ``jax/`` — JAX's persistent compilation cache, switched on by the command line (:func:`enable_compilation_cache`), so
   a repeated command does not recompile;
 * ``tables/`` — tables that cost seconds to compute and depend only on the package's own code (the one-loop neutrino
-  self-energy of the computed rate model, the per-mass rate tables of a solve, the slopes of the models' splines): :func:`cached_arrays` keys them by
+  self-energy of the computed rate model, the per-mass rate tables of a solve, the slopes of the models' splines, the
+  sphaleron kernel's weights): :func:`cached_arrays` keys them by
   their arguments (a model by :func:`content_digest`) and by a hash of the source files they are computed from, so an
   edited model never reads a stale table;
-* ``programs/`` — serialised solve programs of the command line (:func:`cached_program_call`, switched on by
+* ``programs/`` — serialised solve and set-up programs of the command line (:func:`cached_program_call`, switched on by
   :func:`enable_program_cache`): JAX caches compiled programs but not the tracing that precedes compilation (≈ 2 s of
   a repeated ``lta-jax solve``); a program exported with ``jax.export`` is read back and called without tracing.
   Files are written atomically

@@ -298,3 +298,35 @@ def test_physics_warning_names_the_callers_line_once_per_place():
         warnings.simplefilter("always")
         warn_twice()
     assert len(shown) == 2
+
+
+def test_plot_process_draws_the_figure_of_the_command(tmp_path):
+    """The solve command's figure drawn by the second process (lta_jax.cli.plot_process) is the file the same function
+    writes in-process, byte for byte; a failing draw is reported (the command then draws itself); an unused process
+    stops when closed."""
+    import numpy as np
+
+    from lta_jax.cli import plot_process
+    from lta_jax.cli.plotting import plot_asymmetries
+
+    temperatures = np.geomspace(1e3, 5.0, 300)
+    states = np.outer(np.sin(np.log(temperatures)), np.linspace(1e-7, 1e-6, 11))
+
+    class Solution:
+        pass
+
+    solution = Solution()
+    solution.temperatures, solution.states = temperatures, states
+    title = "M = 1 GeV, ΔM = 1e-11 GeV\nrates: test"
+    process = plot_process.start()
+    assert process is not None
+    assert process.draw(tmp_path / "process.png", temperatures, states, title, -1.5e-10) is None
+    plot_asymmetries(solution, tmp_path / "here.png", title=title, y_b=-1.5e-10)
+    assert (tmp_path / "process.png").read_bytes() == (tmp_path / "here.png").read_bytes()
+
+    failing = plot_process.start()
+    message = failing.draw(tmp_path / "no-such-folder" / "x.png", temperatures, states, title, None)
+    assert message is not None and "exited with 1" in message
+    unused = plot_process.start()
+    unused.close()
+    assert unused._proc.returncode == 0

@@ -57,15 +57,18 @@ def _short(text: str, width: int = 110) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _prepared_run(settings: dict):
+def _prepared_run(settings: dict, after_checks=None):
     """Checks, then the model objects of a solve-like command (lta_jax.cli.settings.prepare_run); bad input exits 2.
-    The plain-Python checks run first: bad input fails before JAX is even imported."""
+    The plain-Python checks run first: bad input fails before JAX is even imported. ``after_checks()`` runs between
+    the two (the solve command starts its plot process there)."""
     from lta_jax.cli.checks import check_settings
 
     try:
         check_settings(settings)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
+    if after_checks is not None:
+        after_checks()
     from lta_jax.cli import settings as api  # heavy imports after the checks
 
     try:
@@ -144,7 +147,23 @@ def solve(
     if no_input and "plot" not in settings:
         settings["plot"] = "lta_solve.png"
 
-    run = _prepared_run(settings)
+    plotter = []  # the figure's drawing process, started once the input is known to be good (cli/plot_process.py)
+    if settings.get("plot"):
+        from lta_jax.cli import plot_process
+
+        run = _prepared_run(settings, after_checks=lambda: plotter.append(plot_process.start()))
+    else:
+        run = _prepared_run(settings)
+    process = plotter[0] if plotter else None
+    try:
+        _solve_and_report(run, settings, process)
+    finally:
+        if process is not None:
+            process.close()
+
+
+def _solve_and_report(run, settings: dict, process) -> None:
+    """The solve command after its set-up: solve, print (and write) the JSON, the export and the figures."""
     from lta_jax.cli import settings as api
 
     t0 = time.perf_counter()
@@ -158,7 +177,7 @@ def solve(
         api.write_export(run, result, settings["export"])
         typer.echo(f"export written to {settings['export']}", err=True)
     if settings.get("plot") and result["status"] == "success":
-        api.write_plot(run, settings["plot"], result.get("Y_B"))
+        api.write_plot(run, settings["plot"], result.get("Y_B"), process=process)
         typer.echo(f"plot written to {settings['plot']}", err=True)
         if run.chiral is not None and run.chiral.succeeded:
             typer.echo(f"chiral plot (Fig.-16 style) written to {api.chiral_plot_path(settings['plot'])}", err=True)

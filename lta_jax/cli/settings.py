@@ -4,6 +4,7 @@ into a validated run, execute it, write outputs."""
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,14 +162,22 @@ def _mode_quadrature(solution) -> str:
     return mode_model_of(solution.system.rates).quadrature
 
 
-def write_plot(run: Run, path, y_b: float | None = None) -> None:
-    from lta_jax.cli.plotting import plot_asymmetries
-
+def write_plot(run: Run, path, y_b: float | None = None, process=None) -> None:
+    """The solve's figure (:func:`lta_jax.cli.plotting.plot_asymmetries`), drawn by ``process`` (a
+    :class:`lta_jax.cli.plot_process.PlotProcess` started before the solve) when given, else here; if the process
+    fails, here, with the reason on stderr. The chiral extension's figure is always drawn here."""
     p = run.params
     title = (f"M = {float(p.mass):g} GeV, ΔM = {float(p.delta_mass):.3g} GeV, Im ω = {float(p.im_omega):g}, "
              f"Re ω = {float(p.re_omega) / math.pi:.3g}π, δ = {float(p.delta) / math.pi:.3g}π, "
              f"η = {float(p.eta) / math.pi:.3g}π, {p.hierarchy}\nrates: {run.rates.description.split(' (')[0]}")
-    plot_asymmetries(run.solution, path, title=title, y_b=y_b)
+    failure = "no plot process" if process is None else process.draw(
+        path, run.solution.temperatures, run.solution.states, title, y_b)
+    if failure is not None:
+        if process is not None:
+            print(f"warning: {failure}; drawing in this process", file=sys.stderr)
+        from lta_jax.cli.plotting import plot_asymmetries
+
+        plot_asymmetries(run.solution, path, title=title, y_b=y_b)
     if run.chiral is not None and run.chiral.succeeded:
         from lta_jax.cli.plotting import plot_chiral
 

@@ -6,11 +6,25 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lta_jax.model import constants as c  # noqa: E402
 
 import math  # noqa: E402
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decade_label(value: float, _position=None) -> str:
+    """'10⁻⁵' for a power of ten, '' otherwise (tick labels of a log axis without mathtext)."""
+    if not value > 0:
+        return ""
+    exponent = round(math.log10(value))
+    if abs(math.log10(value) - exponent) > 1e-9:
+        return ""
+    return "10" + str(exponent).translate(_SUPERSCRIPTS)
 
 
 def plot_asymmetries(solution, path, title: str = "", reference=None, y_b: float | None = None):
@@ -44,6 +58,9 @@ def plot_asymmetries(solution, path, title: str = "", reference=None, y_b: float
                 label=f"|Y_B(T_sph)| = {abs(y_b):.2e}" + (" (< 0)" if y_b < 0 else ""))
         ax.axhline(c.Y_B_OBSERVED, color="C4", lw=0.8, ls=":", label=f"observed Y_B = {c.Y_B_OBSERVED:.2g}")
     ax.invert_xaxis()
+    for axis in (ax.xaxis, ax.yaxis):  # decades as plain text: mathtext tick labels were a third of the drawing time
+        axis.set_major_formatter(matplotlib.ticker.FuncFormatter(_decade_label))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("T [GeV]")
     ax.set_ylabel("|Y|   (solid: > 0, dashed: < 0)")
     ax.set_title(title, fontsize=8, wrap=True)

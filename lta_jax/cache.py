@@ -95,8 +95,7 @@ def cached_spline(x, f):
     import jax.numpy as jnp
 
     x, f = np.asarray(x, dtype=float), np.asarray(f, dtype=float)
-    key = (hashlib.sha256(x.tobytes() + f.tobytes() + repr(f.shape).encode()).hexdigest(), interpax.__version__)
-    slopes = cached_arrays("spline_slopes", key, (), lambda: {
+    slopes = cached_arrays("spline_slopes", (content_digest((x, f)),), (), lambda: {
         "fx": np.asarray(interpax.Interpolator1D(x, f, method="cubic2").derivs["fx"])})["fx"]
     return interpax.Interpolator1D(x, f, method="cubic2", fx=jnp.asarray(slopes))
 

@@ -17,6 +17,7 @@ import io
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 
 class PlotProcess:
@@ -81,13 +82,9 @@ def _serve() -> int:
     if not data:
         return 0
     with np.load(io.BytesIO(data)) as arrays:
-        temperatures, states, meta = arrays["temperatures"], arrays["states"], json.loads(str(arrays["meta"]))
-
-    class _Solution:  # what plot_asymmetries reads of a solution
-        pass
-
-    solution = _Solution()
-    solution.temperatures, solution.states = temperatures, states
+        # What plot_asymmetries reads of a solution.
+        solution = SimpleNamespace(temperatures=arrays["temperatures"], states=arrays["states"])
+        meta = json.loads(str(arrays["meta"]))
     plot_asymmetries(solution, meta["path"], title=meta["title"], y_b=meta["y_b"])
     return 0
 

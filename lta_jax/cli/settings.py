@@ -170,11 +170,11 @@ def write_plot(run: Run, path, y_b: float | None = None, process=None) -> None:
     title = (f"M = {float(p.mass):g} GeV, ΔM = {float(p.delta_mass):.3g} GeV, Im ω = {float(p.im_omega):g}, "
              f"Re ω = {float(p.re_omega) / math.pi:.3g}π, δ = {float(p.delta) / math.pi:.3g}π, "
              f"η = {float(p.eta) / math.pi:.3g}π, {p.hierarchy}\nrates: {run.rates.description.split(' (')[0]}")
-    failure = "no plot process" if process is None else process.draw(
-        path, run.solution.temperatures, run.solution.states, title, y_b)
+    failure = None if process is None else process.draw(path, run.solution.temperatures, run.solution.states, title,
+                                                        y_b)
     if failure is not None:
-        if process is not None:
-            print(f"warning: {failure}; drawing in this process", file=sys.stderr)
+        print(f"warning: {failure}; drawing in this process", file=sys.stderr)
+    if process is None or failure is not None:
         from lta_jax.cli.plotting import plot_asymmetries
 
         plot_asymmetries(run.solution, path, title=title, y_b=y_b)

@@ -316,6 +316,7 @@ def _set_up_system(params, rates, thermo, susceptibility, options) -> KineticSys
         return _build_system(params, rates, thermo, susceptibility, options)
     return KineticSystem(params, rates, thermo, susceptibility, options, derived=derived)
 
+
 _TABLES: dict = {}
 
 

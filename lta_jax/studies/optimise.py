@@ -687,13 +687,17 @@ def _verified_best(state, scores: _Scores, rates, hierarchy, t_start, t_end, the
     top = [{k: v for k, v in row.items() if k != "_key"} for row in state["top"]]
     if not top:
         return {"status": "no successful evaluation"}, 0
+
+    def solve_fully(row):  # one solve-equivalent
+        row.update(_full_solve(row, rates, hierarchy, t_start, t_end, thermo, susceptibility))
+        state["used"] += 1
+        state["full_solves"] += 1
+
     rejected = 0
     for row in top:
         if scores.bau and not row["feasible"]:
             break  # the rest are infeasible on the grid too
-        row.update(_full_solve(row, rates, hierarchy, t_start, t_end, thermo, susceptibility))
-        state["used"] += 1
-        state["full_solves"] += 1
+        solve_fully(row)
         y_b = row.get("full_solve_Y_B")
         confirmed = (row["full_solve_status"] == "success" and
                      (not scores.bau or (y_b is not None and abs(y_b / scores.target - 1) <= scores.tolerance)))
@@ -703,9 +707,7 @@ def _verified_best(state, scores: _Scores, rates, hierarchy, t_start, t_end, the
         rejected += 1
     best = top[0]
     if "full_solve_status" not in best:  # no grid-feasible point: the best infeasible one, solved once for max |Y_e|
-        best.update(_full_solve(best, rates, hierarchy, t_start, t_end, thermo, susceptibility))
-        state["used"] += 1
-        state["full_solves"] += 1
+        solve_fully(best)
     best["feasible"] = False
     return best, rejected
 

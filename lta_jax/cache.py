@@ -1,6 +1,8 @@
 """The package's on-disk cache: ``$LTA_JAX_CACHE_DIR`` (default ``~/.cache/lta-jax``; ``off`` disables it).
 
-Three things live there, all safe to delete at any time:
+On disk, three things live there, all safe to delete at any time (in memory, per process, :func:`remembered` keeps
+the rate tables of the masses solved so far, the resolved equations' per-mode rate models and the batch path's
+compiled set-ups):
 
 * ``jax/`` — JAX's persistent compilation cache, switched on by the command line (:func:`enable_compilation_cache`), so
   a repeated command does not recompile;
@@ -223,3 +225,43 @@ def cached_program_call(name: str, fn: Callable, args: tuple, out_treedef):
         except OSError:
             pass
     return jax.tree_util.tree_unflatten(out_treedef, exported.call(*leaves))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# In memory: the one store of the package's per-process caches (rate tables of the masses solved so far, per-mode rate
+# models, compiled batch set-ups), so that none lives in a module dictionary of its own.
+
+_MEMORY: dict = {}
+
+
+def remembered(kind: str, owner, key: tuple, build: Callable, limit: int = 32):
+    """``build()`` once per (``kind``, ``owner``, ``key``) in this process. ``owner`` (a model object) is kept alive with
+    its entry, so that its id cannot be reused by another object; at most ``limit`` entries per kind are kept (the
+    oldest goes first)."""
+    store = _MEMORY.setdefault(kind, {})
+    full_key = (id(owner), key)
+    hit = store.get(full_key)
+    if hit is not None and hit[0] is owner:
+        return hit[1]
+    value = build()
+    if len(store) >= limit:
+        store.pop(next(iter(store)))
+    store[full_key] = (owner, value)
+    return value
+
+
+def first_time(kind: str, key) -> bool:
+    """True the first time ``key`` is seen under ``kind`` in this process (it is then remembered)."""
+    seen = _MEMORY.setdefault(kind, {})
+    if key in seen:
+        return False
+    seen[key] = True
+    return True
+
+
+def forget(kind: str | None = None) -> None:
+    """Drop the in-memory entries of ``kind`` (all kinds when None)."""
+    if kind is None:
+        _MEMORY.clear()
+    else:
+        _MEMORY.pop(kind, None)

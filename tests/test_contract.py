@@ -204,7 +204,7 @@ def test_rate_table_is_kept_on_disk_by_model_content(tmp_path, monkeypatch):
     from lta_jax.cache import content_digest
     from lta_jax.rates.base import RateVariant
     from lta_jax.rates.provisional import ProvisionalRates
-    from lta_jax.solver import integrate
+    from lta_jax.rates import interpolated as integrate  # where the rate-table cache lives
 
     monkeypatch.setenv("LTA_JAX_CACHE_DIR", str(tmp_path))
     rates = ProvisionalRates()
@@ -246,7 +246,7 @@ def test_model_splines_and_set_up_read_back_from_the_cache_equal(tmp_path, monke
     from lta_jax.plasma.susceptibility import in_house_susceptibility
     from lta_jax.rates.provisional import ProvisionalRates
     from lta_jax.kinetics.averaged import KineticOptions
-    from lta_jax.solver import integrate, observables
+    from lta_jax.solver import observables, setup
 
     monkeypatch.setenv("LTA_JAX_CACHE_DIR", str(tmp_path))
     x = np.linspace(0.0, 3.0, 40)
@@ -267,8 +267,8 @@ def test_model_splines_and_set_up_read_back_from_the_cache_equal(tmp_path, monke
     monkeypatch.setitem(cache._PROGRAMS, "enabled", True)
     args = (FIG18, ProvisionalRates(), thermo, in_house_susceptibility(), options)
     for _ in range(2):  # exported, then deserialised
-        from_program = integrate._set_up_system(*args)
-        jitted = integrate._build_system(*args)
+        from_program = setup.set_up_system(*args)
+        jitted = setup.build_system(*args)
         for a, b in zip(jax.tree_util.tree_leaves(from_program), jax.tree_util.tree_leaves(jitted)):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
         assert jax.tree_util.tree_structure(from_program) == jax.tree_util.tree_structure(jitted)

@@ -13,10 +13,12 @@ from lta_jax.solver.observables import summary
 from lta_jax.cli.checks import check_settings
 from lta_jax.model.parameters import ModelParameters, validate_parameters
 from lta_jax.rates.provisional import ProvisionalRates
-from lta_jax.rates.base import RateModel, RateVariant, TabulatedRates
+from lta_jax.rates.base import RateModel, RateVariant
+from lta_jax.rates.specs import rate_model_from_spec  # noqa: F401  (re-exported: the CLI and cards use it)
 from lta_jax.solver.integrate import SOLVERS, Solution, SolverOptions, solve
-from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility, susceptibility_from_table
-from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics, thermodynamics_from_table
+from lta_jax.plasma.susceptibility import Susceptibility, susceptibility_from_table
+from lta_jax.plasma.thermodynamics import Thermodynamics, thermodynamics_from_table
+from lta_jax.solver.setup import default_models
 
 
 @dataclass
@@ -36,27 +38,6 @@ class Run:
     resolved_options: object | None = None
     dilution: dict | None = None
     chiral: object | None = None
-
-
-def rate_model_from_spec(spec) -> RateModel:
-    """"computed" (or empty; the default) → :class:`ComputedRates` with the paper's symmetric-phase normalisation;
-    "computed-ulysses" → the same with ULYSSES' constants; "provisional" → :class:`ProvisionalRates`; a directory →
-    per-mode tables (:class:`lta_jax.rates.modes.TabulatedModeRates`, for the resolved equations); else a table path
-    (the authors' 9-column format)."""
-    if spec in (None, "", "computed", "computed-paper"):
-        from lta_jax.rates.computed import ComputedRates
-        return ComputedRates.build("paper")
-    if spec == "computed-ulysses":
-        from lta_jax.rates.computed import ComputedRates
-        return ComputedRates.build("ulysses")
-    if spec == "provisional":
-        return ProvisionalRates()
-    from pathlib import Path
-
-    if Path(str(spec)).is_dir():
-        from lta_jax.rates.modes import TabulatedModeRates
-        return TabulatedModeRates.from_directory(spec)
-    return TabulatedRates.from_file(spec)
 
 
 def prepare_run(settings: dict) -> Run:
@@ -79,8 +60,7 @@ def prepare_run(settings: dict) -> Run:
     fnv = bool(settings.get("fnv", True))
     rates = (base if (scale == 1.0 and h_plus and fnv)
              else RateVariant(base, rate_scale=scale, h_plus=h_plus, fermion_number_violation=fnv))
-    thermo = in_house_thermodynamics() if thermo is None else thermo
-    susc = in_house_susceptibility() if susc is None else susc
+    thermo, susc = default_models(thermo, susc)
     rates.check_range(t_end, t_start, float(params.mass))
     thermo.check_range(t_end, t_start)
     susc.check_range(t_end, t_start)

@@ -40,6 +40,7 @@ from jaxtyping import Array, Float
 from lta_jax.kinetics.averaged import (GeneratorBasis, KineticSystem, _linear_part, expansion_rate)
 from lta_jax.plasma.thermodynamics import equilibrium_yield
 from lta_jax.rates.base import RateCoefficients
+from lta_jax.rates.modes import QUADRATURE_RULES
 
 #: Paper (6.2): lowest and highest mode.
 Y_MIN, Y_MAX = 0.1, 20.0
@@ -83,8 +84,8 @@ def _equilibrium_cumulative(y):
     return np.interp(y, fine, cumulative)
 
 
-#: Quadrature rules of :func:`grid_from_modes`.
-RULES = ("equilibrium", "uniform")
+#: Quadrature rules of :func:`grid_from_modes` (defined with the per-mode rate models, which name theirs).
+RULES = QUADRATURE_RULES
 
 
 def grid_from_modes(y, rule: str = "uniform") -> MomentumGrid:

@@ -54,11 +54,14 @@ class ModeRateModel(RateModel):
     quadrature: str = eqx.field(static=True, default="equilibrium", kw_only=True)
 
 
-def _check_quadrature(rule: str) -> str:
-    from lta_jax.kinetics.resolved import RULES
+#: Quadrature rules of a momentum grid: "equilibrium" (the paper's grid (6.2)) and "uniform" (modes uniform in k/T);
+#: :func:`lta_jax.kinetics.resolved.grid_from_modes` builds the weights.
+QUADRATURE_RULES = ("equilibrium", "uniform")
 
-    if rule not in RULES:
-        raise ValueError(f"quadrature rule must be one of {RULES}, got {rule!r}")
+
+def _check_quadrature(rule: str) -> str:
+    if rule not in QUADRATURE_RULES:
+        raise ValueError(f"quadrature rule must be one of {QUADRATURE_RULES}, got {rule!r}")
     return rule
 
 

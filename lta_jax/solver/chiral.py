@@ -26,6 +26,8 @@ import numpy as np
 
 from lta_jax.kinetics.chiral import ChiralOptions, ChiralSystem, chiral_potentials, flavour_equilibrium, initial_r
 from lta_jax.model import constants as c
+from lta_jax.solver.methods import AdaptiveMagnus, SolverOptions, adaptive_controller, first_step, pid_controller
+from lta_jax.solver.result import result_message
 
 #: Absolute tolerances per component: asymmetries, Y+ (densities), Y−, Y_R (SolverOptions.kvaerno5's values).
 _ATOL = np.r_[[1e-18] * 3, [1e-10] * 4, [1e-18] * 4, [1e-18]]
@@ -51,7 +53,7 @@ def _solve_below_sphaleron(cs: ChiralSystem, x0, z0, z1, ts, rtol, max_steps: in
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(cs), diffrax.Kvaerno5(), t0=z0, t1=z1, dt0=(z1 - z0) * 1e-4, y0=x0,
         saveat=diffrax.SaveAt(ts=ts),
-        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=jnp.asarray(_ATOL)),
+        stepsize_controller=pid_controller(rtol, jnp.asarray(_ATOL), pcoeff=0.0, icoeff=1.0),
         max_steps=max_steps, throw=False)
     return sol.ys, sol.result, sol.stats["num_steps"]
 
@@ -60,8 +62,6 @@ def _solve_below_sphaleron(cs: ChiralSystem, x0, z0, z1, ts, rtol, max_steps: in
 def _solve_linear(cs: ChiralSystem, x0, z0, z1, ts, options):
     """The linear part (R₀ fixed or relaxed linearly) with the standard equations' adaptive Magnus settings; the
     generator comes from the Jacobian of the 12-component right-hand side (it is affine in the state)."""
-    from lta_jax.solver.integrate import adaptive_controller, first_step
-
     controller = adaptive_controller(options, jnp.concatenate([options.atol(), jnp.asarray([options.atol_asymmetry])]))
     sol = diffrax.diffeqsolve(diffrax.ODETerm(cs), options.solver, t0=z0, t1=z1,
                               dt0=first_step(z0, z1, options.dtmax), y0=x0, saveat=diffrax.SaveAt(ts=ts),
@@ -141,9 +141,9 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     ``solver_options``: those of the standard solve, also used for the linear part when they are the adaptive Magnus
     solver (else that part uses the default :class:`~lta_jax.solver.integrate.SolverOptions`)."""
     from lta_jax.model.parameters import validate_parameters
-    from lta_jax.plasma.susceptibility import in_house_susceptibility
-    from lta_jax.plasma.thermodynamics import in_house_thermodynamics
-    from lta_jax.solver.integrate import _build_system, cached_table, solve
+    from lta_jax.rates.interpolated import cached_table
+    from lta_jax.solver.integrate import solve
+    from lta_jax.solver.setup import build_system, default_models
 
     chiral = ChiralOptions() if chiral is None else chiral
     chiral.check()
@@ -151,8 +151,7 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     if not (0 < t_end < c.T_SPHALERON):
         raise ValueError(f"the chiral extension runs below T_sph = {c.T_SPHALERON} GeV: need 0 < T_end < T_sph, "
                          f"got {t_end!r}")
-    thermo = in_house_thermodynamics() if thermo is None else thermo
-    susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
+    thermo, susceptibility = default_models(thermo, susceptibility)
     if t_start is not None and not t_start > c.T_SPHALERON:
         raise ValueError(f"the chiral extension starts from the standard state at T_sph = {c.T_SPHALERON} GeV: "
                          f"T_start must lie above it, got {t_start!r}")
@@ -173,7 +172,7 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     x0 = jnp.concatenate([x_sph, initial_r(x_sph[:3])[None]])
     mass = float(params.mass)
     tab = cached_table(rates, mass, t_end, c.T_SPHALERON) if rates.expensive else rates
-    system = _build_system(params, tab, thermo, susceptibility, standard.system.options)
+    system = build_system(params, tab, thermo, susceptibility, standard.system.options)
     zs = np.log(mass / temperatures)
     t_frozen = frozen_temperature(chiral) if hold_frozen else 0.0
     z_frozen = math.log(mass / t_frozen) if t_frozen > 0 else math.inf
@@ -202,7 +201,6 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     else:
         parts.append(implicit if linear is None else linear)
     ok = bool(result == diffrax.RESULTS.successful)
-    from lta_jax.solver.integrate import _result_message
 
     # The standard continuation on the same temperatures (linear interpolation in ln T of its saved states).
     t_std = np.asarray(standard.temperatures)
@@ -211,7 +209,7 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
                            for k in range(11)], axis=1)
     return ChiralSolution(temperatures, np.concatenate([np.asarray(p) for p in parts]) if ok else nan_states,
                           _Standard(temperatures, std_states, standard), standard,
-                          "success" if ok else _result_message(result), steps, chiral, drop_at_maximum,
+                          "success" if ok else result_message(result), steps, chiral, drop_at_maximum,
                           t_frozen if t_frozen > t_end else None)
 
 
@@ -231,11 +229,7 @@ def electron_maximum_temperature(standard) -> float:
 def linear_options(solver_options=None):
     """Magnus settings for the linear part: the given solver options when they are the adaptive Magnus solver, else
     the default :class:`~lta_jax.solver.integrate.SolverOptions`."""
-    from lta_jax.solver.integrate import SolverOptions
-    from lta_jax.solver.magnus import Magnus4
-
-    if (solver_options is not None and isinstance(solver_options.solver, Magnus4)
-            and solver_options.fixed_steps is None):
+    if solver_options is not None and isinstance(solver_options.method, AdaptiveMagnus):
         return solver_options
     return SolverOptions()
 

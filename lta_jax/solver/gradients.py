@@ -23,14 +23,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from lta_jax.model import constants as c
-from lta_jax.kinetics.averaged import (GeneratorBasis, KineticOptions, KineticSystem, initial_state,
-                                      kinetic_generator)
+from lta_jax.kinetics.averaged import GeneratorBasis, KineticOptions, initial_state, kinetic_generator
 from lta_jax.rates.interpolated import InterpolatedRates
 from lta_jax.solver.magnus import Magnus4, error_density, held_fixed, node_states, placed_nodes
 from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
-from lta_jax.solver.integrate import SolverOptions, cached_table, solve_arrays, validate_setup
+from lta_jax.solver.integrate import solve_arrays
+from lta_jax.solver.methods import FixedGridMagnus, SolverOptions
+from lta_jax.solver.setup import Setup, prepare
 from lta_jax.plasma.susceptibility import Susceptibility
 from lta_jax.plasma.thermodynamics import Thermodynamics
 
@@ -54,27 +55,33 @@ def vector_to_parameters(theta, like: ModelParameters) -> ModelParameters:
 
 
 class ObservableMap(eqx.Module):
-    """θ ↦ observables for fixed rates, thermodynamics, susceptibility, options and temperature range."""
+    """θ ↦ observables for a fixed :class:`~lta_jax.solver.setup.Setup` (rates, plasma models, options, temperature
+    range) and fixed numerics. ``traced_table``: build an expensive rate model's table inside every evaluation (maps
+    used at several masses) instead of once at the set-up's mass."""
 
-    like: ModelParameters
-    rates: RateModel
-    thermo: Thermodynamics
-    susceptibility: Susceptibility
-    options: KineticOptions
-    t_start: float = eqx.field(static=True)
-    t_end: float = eqx.field(static=True)
+    setup: Setup
     solver_options: SolverOptions = eqx.field(static=True)
     power: float = eqx.field(static=True, default=64.0)
 
+    @property
+    def like(self) -> ModelParameters:
+        """The set-up's point: hierarchy, oscillation data and v0 of every θ."""
+        return self.setup.params
+
+    @property
+    def t_start(self) -> float:
+        return self.setup.t_start
+
+    @property
+    def t_end(self) -> float:
+        return self.setup.t_end
+
     def solve(self, theta):
         params = vector_to_parameters(theta, self.like)
-        system = KineticSystem(params, self.rates, self.thermo, self.susceptibility, self.options)
-        return solve_arrays(system, self.t_start, self.t_end, None, self.solver_options)
+        return solve_arrays(self.setup.system_at(params), self.t_start, self.t_end, None, self.solver_options)
 
     def _on_nodes(self) -> bool:
-        options = self.solver_options
-        return (options.fixed_steps is not None and isinstance(options.solver, Magnus4)
-                and self.t_end < c.T_SPHALERON < self.t_start)
+        return isinstance(self.solver_options.method, FixedGridMagnus) and self.t_end < c.T_SPHALERON < self.t_start
 
     def node_split(self) -> tuple[int, int]:
         """Steps above and below T_sph of the node path, in proportion to the lengths in z (independent of M)."""
@@ -87,11 +94,11 @@ class ObservableMap(eqx.Module):
         """Magnus4 through a grid whose nodes include T_sph and T_end (:func:`lta_jax.solver.magnus.node_states`):
         states at T ≤ T_sph on the nodes, no dense output. Returns (z nodes below T_sph, their states, all finite)."""
         params = vector_to_parameters(theta, self.like)
-        rates = self.rates
-        if self.solver_options.tabulate_rates and rates.expensive:
+        system = self.setup.system_at(params)
+        if self.solver_options.tabulate_rates and system.rates.expensive:
             # Not tabulated outside (the map serves several masses): a traced table at this point's mass.
-            rates = InterpolatedRates.build(rates, params.mass, self.t_end, self.t_start)
-        system = KineticSystem(params, rates, self.thermo, self.susceptibility, self.options)
+            system = eqx.tree_at(lambda s: s.rates, system,
+                                 InterpolatedRates.build(system.rates, params.mass, self.t_end, self.t_start))
         basis = GeneratorBasis.build(system)
         mass = params.mass
         z0, z_sph, z1 = (jnp.log(mass / t) for t in (self.t_start, c.T_SPHALERON, self.t_end))
@@ -161,7 +168,6 @@ def make_observable_map(
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"mode must be 'forward' or 'reverse', got {mode!r}")
-    t_start, t_end, thermo, susceptibility = validate_setup(params, rates, t_start, t_end, thermo, susceptibility)
     # Default: Magnus4 through 800 nodes that include T_sph and T_end (no dense output; ~1e-5 of the tight implicit
     # reference at the Fig.-18 point). SolverOptions.kvaerno5() gives the implicit path (its tests run in the slow step).
     base = DERIVATIVE_SOLVER if solver_options is None else solver_options
@@ -169,14 +175,12 @@ def make_observable_map(
         raise ValueError("reverse mode needs solver_options=SolverOptions.kvaerno5(): the Magnus integrators' matrix "
                          "exponential is forward-mode differentiable only (its squaring loop has a traced length); "
                          "forward mode is also the cheaper choice for six parameters")
-    if single_mass and base.tabulate_rates and rates.expensive:
-        # Tabulated once, outside the trace, at this point's mass: derivatives in M flow through the table's
-        # ∂/∂M slopes (exact at M itself; lta_jax.rates.interpolated). A map used at a different mass must be rebuilt.
-        rates = cached_table(rates, float(params.mass), t_end, t_start)
+    # single_mass: tabulated once, outside the trace, at this point's mass: derivatives in M flow through the table's
+    # ∂/∂M slopes (exact at M itself; lta_jax.rates.interpolated). A map used at a different mass must be rebuilt.
+    setup = prepare(params, rates, t_start=t_start, t_end=t_end, thermo=thermo, susceptibility=susceptibility,
+                    options=options, tabulate=single_mass and base.tabulate_rates)
     adjoint = diffrax.ForwardMode() if mode == "forward" else diffrax.RecursiveCheckpointAdjoint()
-    solver_options = eqx.tree_at(lambda o: o.adjoint, base, adjoint)
-    return ObservableMap(params, rates, thermo, susceptibility, KineticOptions() if options is None else options,
-                         t_start, t_end, solver_options)
+    return ObservableMap(setup, eqx.tree_at(lambda o: o.adjoint, base, adjoint))
 
 
 @eqx.filter_jit

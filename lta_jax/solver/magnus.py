@@ -32,9 +32,9 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from diffrax._local_interpolation import AbstractLocalInterpolation
-from diffrax._term import WrapTerm
 from jaxtyping import Array, Float
+
+from lta_jax.solver.compat import AbstractLocalInterpolation, WrapTerm
 
 _C1 = 0.5 - math.sqrt(3) / 6
 _C2 = 0.5 + math.sqrt(3) / 6

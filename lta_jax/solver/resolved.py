@@ -34,7 +34,10 @@ import numpy as np
 from lta_jax.kinetics.averaged import GeneratorBasis
 from lta_jax.kinetics.resolved import (ModeBlocks, ResolvedSystem, dense_generator, initial_state, mode_blocks,
                                        project, resolved_rhs)
+from lta_jax.rates.interpolated import InterpolatedRates
 from lta_jax.solver.magnus import LinearODETerm, Magnus4, expm
+from lta_jax.solver.methods import default_solver, pid_controller
+from lta_jax.solver.result import RawSolution, output_points
 
 #: Resolved-equation methods: "split" (structured, default), "kvaerno5" and "magnus" (dense references).
 METHODS = ("split", "kvaerno5", "magnus")
@@ -145,10 +148,7 @@ def split_solve(system: ResolvedSystem, basis: GeneratorBasis, z_out, y0, subste
 
 def solve_resolved_arrays(system: ResolvedSystem, t_start, t_end, y0=None, options: ResolvedOptions = ResolvedOptions()):
     """Pure, traceable solve of the resolved equations from ``t_start`` to ``t_end`` [GeV]. Returns
-    (:class:`lta_jax.solver.integrate.RawSolution` of the projected 11-vectors, resolved states at the n_save points)."""
-    from lta_jax.rates.interpolated import InterpolatedRates
-    from lta_jax.solver.integrate import RawSolution, output_points
-
+    (:class:`lta_jax.solver.result.RawSolution` of the projected 11-vectors, resolved states at the n_save points)."""
     mass = system.params.mass
     t_start = jnp.asarray(t_start, dtype=float)
     t_end = jnp.asarray(t_end, dtype=float)
@@ -171,13 +171,10 @@ def solve_resolved_arrays(system: ResolvedSystem, t_start, t_end, y0=None, optio
         stats = (steps, steps, jnp.asarray(0))
     else:
         if options.method == "kvaerno5":
-            from lta_jax.solver.integrate import default_solver
-
             term = diffrax.ODETerm(lambda z, x, s: resolved_rhs(z, x, s))
             args: Any = system
             solver = default_solver()
-            controller = diffrax.PIDController(rtol=options.rtol, atol=_dense_atol(system.n_modes), pcoeff=0.3,
-                                               icoeff=0.4)
+            controller = pid_controller(options.rtol, _dense_atol(system.n_modes))
         else:
             term = LinearODETerm(lambda z, x, a: resolved_rhs(z, x, a[0]),
                                  lambda z, a: dense_generator(z, a[0], a[1]))
@@ -185,8 +182,7 @@ def solve_resolved_arrays(system: ResolvedSystem, t_start, t_end, y0=None, optio
             # Without local extrapolation: this path's accuracy record (docs/resolved.md) was measured so; the
             # extrapolated step and its larger dtmax were validated for the averaged equations only.
             solver = Magnus4(extrapolate=False)
-            controller = diffrax.PIDController(rtol=options.rtol, atol=_dense_atol(system.n_modes), pcoeff=0.3,
-                                               icoeff=0.4, dtmax=0.003)
+            controller = pid_controller(options.rtol, _dense_atol(system.n_modes), dtmax=0.003)
         sol = diffrax.diffeqsolve(term, solver, t0=z0, t1=z1, dt0=(z1 - z0) / 1000, y0=y0, args=args,
                                   saveat=diffrax.SaveAt(ts=z_all[order]), stepsize_controller=controller,
                                   max_steps=options.max_steps, throw=False)

@@ -46,9 +46,14 @@ from lta_jax.solver.observables import (SphaleronKernel, baryon_asymmetry_simple
 from lta_jax.model.parameters import ModelParameters, validate_parameters
 from lta_jax.rates.base import RateModel
 from lta_jax.model.validity import check_temperatures, start_temperature
-from lta_jax.solver.integrate import SPHALERON_WINDOW, SolverOptions, cached_table, solve_arrays
-from lta_jax.plasma.susceptibility import Susceptibility, in_house_susceptibility
-from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics
+from lta_jax.cache import first_time
+from lta_jax.rates.interpolated import cached_table
+from lta_jax.solver.integrate import solve_arrays
+from lta_jax.solver.methods import SolverOptions
+from lta_jax.solver.result import SPHALERON_WINDOW
+from lta_jax.plasma.susceptibility import Susceptibility
+from lta_jax.plasma.thermodynamics import Thermodynamics
+from lta_jax.solver.setup import default_models
 
 #: Scalar observables of every batch point (the keys of ``BatchResult.observables``); same meaning as in
 #: :func:`lta_jax.solver.observables.summary`.
@@ -138,7 +143,6 @@ def point_observables(setup: BatchSetup, theta, t_start, t_end) -> dict:
 
 
 _point_jit = eqx.filter_jit(point_observables)
-_COMPILED: set = set()
 
 
 def _hash_or_id(obj):
@@ -282,8 +286,7 @@ def validate_batch(arrays: dict, rates: RateModel, t_start, t_end, thermo, susce
             raise ValueError(f"batch point {i}: {err}") from err
     first = ModelParameters(*(column[0] for column in columns), hierarchy=arrays["hierarchy"])
     validate_parameters(first)  # hierarchy and v0 (shared by the batch)
-    thermo = in_house_thermodynamics() if thermo is None else thermo
-    susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
+    thermo, susceptibility = default_models(thermo, susceptibility)
 
     def check_ranges(mass, t_high, t_low):
         rates.check_range(t_low, t_high, mass)
@@ -440,11 +443,9 @@ def solve_batch(
 
         starts = range(0, n, chunk)
         pool = ThreadPoolExecutor(max_workers=n_workers)
-        key = (_compile_key(setup), chunk)
-        if key not in _COMPILED:
+        if first_time("compiled_batch_setup", (_compile_key(setup), chunk)):
             # first use of this set-up: compile once before fanning out, so threads do not all trace and compile
             first = [run_chunk(0)]
-            _COMPILED.add(key)
             results = iter([*first, *pool.map(run_chunk, starts[1:])])
         else:
             results = pool.map(run_chunk, starts)

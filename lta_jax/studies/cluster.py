@@ -114,24 +114,23 @@ def worker_identity() -> str:
         return f"in-process ({where})"
 
 
-_RATE_MODELS: dict = {}
-
-
 def rate_model_for(spec) -> "RateModel":
-    """The rate model of a specification string (``lta_jax.cli.settings.rate_model_from_spec``), built once per
+    """The rate model of a specification string (:func:`lta_jax.rates.specs.rate_model_from_spec`), built once per
     process: a worker builds it for its first chunk and reuses it for every later one. In a Dask worker the first
     call also switches on the package's persistent compilation cache (``LTA_JAX_CACHE_DIR``; ``off`` disables it), as
     the command line does, so workers load what the client or an earlier campaign compiled instead of recompiling."""
-    key = str(spec)
-    if key not in _RATE_MODELS:
-        from lta_jax.cli.settings import rate_model_from_spec
+    from lta_jax.cache import remembered
+
+    def build():
+        from lta_jax.rates.specs import rate_model_from_spec
 
         if not worker_identity().startswith("in-process"):
             from lta_jax.cache import enable_compilation_cache
 
             enable_compilation_cache()
-        _RATE_MODELS[key] = rate_model_from_spec(spec)
-    return _RATE_MODELS[key]
+        return rate_model_from_spec(spec)
+
+    return remembered("rate_model_spec", None, (str(spec),), build)
 
 
 def n_workers(client) -> int:

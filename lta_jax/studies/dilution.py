@@ -35,6 +35,7 @@ from lta_jax.model import constants as c
 from lta_jax.model.parameters import ModelParameters, mixing_angles
 from lta_jax.plasma.thermodynamics import Thermodynamics, in_house_thermodynamics
 from lta_jax.rates.decays import hnl_widths
+from lta_jax.solver.methods import pid_controller
 
 #: Default start and end of the late-time problem [GeV] (paper §3: 5 GeV → 0.1 MeV).
 T_IN, T_FIN = 5.0, 1e-4
@@ -126,7 +127,7 @@ def solve_dilution_arrays(mass, widths, thermo: Thermodynamics, t_in=T_IN, t_fin
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(lambda u, y, a: problem.rhs(u, y, a)), diffrax.Kvaerno5(), t0=0.0, t1=u1, dt0=u1 / 1000,
         y0=jnp.concatenate([jnp.zeros(1), y0]), args=t_in, saveat=diffrax.SaveAt(ts=us),
-        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=jnp.array([1e-10, 1e-14, 1e-14])),
+        stepsize_controller=pid_controller(rtol, jnp.array([1e-10, 1e-14, 1e-14]), pcoeff=0.0, icoeff=1.0),
         max_steps=max_steps, throw=False, adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint)
     temperatures = t_in * jnp.exp(-us)
     big_s = jnp.exp(sol.ys[:, 0])

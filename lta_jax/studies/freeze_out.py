@@ -101,11 +101,9 @@ def freeze_out_guess(mass: float, im_omega: float, delta: float, eta: float, rat
     the guess and the number of T_out iterations; ``status`` is "no freeze-out" when the Γ_N eigenvalues never fall
     below H in the searched range, or "ΔM* ≤ 0" when the minimum lies outside the physical ΔM > 0."""
     from lta_jax.model.parameters import physical_mass_splitting_vacuum
-    from lta_jax.plasma.susceptibility import in_house_susceptibility
-    from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+    from lta_jax.solver.setup import default_models
 
-    thermo = in_house_thermodynamics() if thermo is None else thermo
-    susceptibility = in_house_susceptibility() if susceptibility is None else susceptibility
+    thermo, susceptibility = default_models(thermo, susceptibility)
     lo, hi = re_omega_bracket
     if not lo < hi:
         raise ValueError(f"Re ω bracket must be increasing, got {re_omega_bracket!r}")
@@ -148,7 +146,7 @@ def freeze_out_starts(n: int, mass: float, rates, *, hierarchy: str = "NH", box:
     """Up to ``n`` freeze-out guesses for the optimiser (its ``extra_starts``): (Im ω, δ, η) from a scrambled Sobol
     sample of ``box`` (default the optimiser's large-LTA box), (ΔM, Re ω) from :func:`freeze_out_guess` with the Re ω
     bracket of the box; guesses that fail or leave the box are dropped."""
-    from lta_jax.studies.optimise import LARGE_LTA_BOX, starting_points
+    from lta_jax.studies.boxes import LARGE_LTA_BOX, starting_points
 
     box = LARGE_LTA_BOX if box is None else box
     u = starting_points(n, seed=seed, dim=3)

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import diffrax
@@ -61,19 +60,15 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.stats import qmc
 
 from lta_jax.studies.choices import OBJECTIVES, STARTS  # noqa: F401  (the names the optimiser accepts; re-exported)
 from lta_jax.model import constants as c
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.gradients import ObservableMap, make_observable_map
-from lta_jax.solver.integrate import SolverOptions
+from lta_jax.solver.methods import SolverOptions
+from lta_jax.studies.boxes import LARGE_LTA_BOX, PERIODIC, box_sample, starting_points  # noqa: F401  (re-exported)
 
-LARGE_LTA_BOX = {"log10_delta_M": (-12.0, -10.0), "im_omega": (-0.2, 0.2), "re_omega": (0.4 * math.pi, 0.6 * math.pi),
-                 "delta": (0.0, 2 * math.pi), "eta": (0.0, 2 * math.pi)}
-#: Coordinates that wrap around (the others are kept inside the box).
-PERIODIC = ("delta", "eta")
 #: Observable index of each objective's numerator (OBSERVABLE_NAMES); "effective-lta" divides by D_fin (index 6).
 OBJECTIVE_INDEX = {"lta": 1, "max-ye": 5, "effective-lta": 1}
 #: Observables of the optimiser: the kinetic ones, then D_fin with the effective-LTA objective.
@@ -225,29 +220,6 @@ def _values_and_fd_jacobians(problem: _Problem, vs):
 
 
 GRADIENTS = {"fd": _values_and_fd_jacobians, "ad": _values_and_jacobians}
-
-
-def starting_points(n: int, *, sampler: str = "sobol", seed: int = 0, dim: int = 5) -> np.ndarray:
-    """``n`` points of the unit cube [0, 1]^dim (scrambled Sobol or uniform random)."""
-    if sampler == "sobol":
-        with warnings.catch_warnings():  # balance of a non-power-of-two sample: scrambling keeps it uniform
-            warnings.simplefilter("ignore", UserWarning)
-            return qmc.Sobol(dim, scramble=True, seed=seed).random(n)
-    if sampler == "random":
-        return np.random.default_rng(seed).random((n, dim))
-    raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
-
-
-def box_sample(n: int, mass: float, hierarchy: str = "NH", *, seed: int = 0, box: dict | None = None) -> dict:
-    """``n`` scrambled Sobol points of ``box`` (default :data:`LARGE_LTA_BOX`) at fixed ``mass`` [GeV], as the columns
-    :func:`lta_jax.solve_batch` takes (M, delta_M, im_omega, re_omega, delta, eta, hierarchy)."""
-    box = LARGE_LTA_BOX if box is None else box
-    names = list(box)
-    lo = np.array([box[k][0] for k in names])
-    hi = np.array([box[k][1] for k in names])
-    cols = dict(zip(names, (lo + starting_points(n, seed=seed, dim=len(names)) * (hi - lo)).T))
-    return {"M": np.full(n, float(mass)), "delta_M": 10 ** cols["log10_delta_M"], "im_omega": cols["im_omega"],
-            "re_omega": cols["re_omega"], "delta": cols["delta"], "eta": cols["eta"], "hierarchy": hierarchy}
 
 
 def _fold(obs: np.ndarray, v: np.ndarray, space: _Space, cp_symmetry: bool):

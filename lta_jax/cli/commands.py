@@ -264,6 +264,8 @@ def _check_gradient_cost(value) -> None:
         raise ValueError(f"--gradient-cost must be ≥ 1 solve-equivalent, got {value!r}")
 
 
+GRADIENT_OPTION = typer.Option("reverse", "--gradient", help="the refinement's derivatives: reverse (exact reverse "
+                               "mode, default), forward (exact forward mode) or fd (forward differences)")
 GRADIENT_COST_OPTION = typer.Option(None, "--gradient-cost", help="solve-equivalents charged per value + Jacobian "
                                     "(default: measured; fix it for runs that are reproducible on any machine)")
 START_OPTION = typer.Option("sample", "--start", help="sample (Sobol screen of the large-LTA box) or freeze-out "
@@ -292,6 +294,7 @@ def optimise(
                                      help="fold Y_B = −target onto +target by CP conjugation (exact; default on)"),
     start: str = START_OPTION,
     gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
+    gradient: str = GRADIENT_OPTION,
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of the search against the budget"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
@@ -299,10 +302,12 @@ def optimise(
     """Maximise the LTA or max |Y_e| under the BAU constraint: a Sobol screen of the large-LTA box, then projected
     gradient refinement of the best candidates (lta_jax/studies/optimise.py; docs/optimisation.md)."""
     from lta_jax.model.validity import check_hierarchy
-    from lta_jax.studies.choices import OBJECTIVES, STARTS
+    from lta_jax.studies.choices import GRADIENT_METHODS, OBJECTIVES, STARTS
 
     try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
         check_hierarchy(hierarchy.upper())
+        if gradient not in GRADIENT_METHODS:
+            raise ValueError(f"--gradient must be one of {GRADIENT_METHODS}, got {gradient!r}")
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
         for name, value in (("--budget", budget), ("--bau-target", bau_target), ("--bau-tolerance", bau_tolerance),
@@ -323,7 +328,7 @@ def optimise(
         result = opt.optimise(rate_model, objective=objective, mass=M, free_mass=free_M, mass_bounds=mass_range,
                               hierarchy=hierarchy.upper(), bau=bau, bau_target=bau_target, bau_tolerance=bau_tolerance,
                               budget=budget, candidates=candidates, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
-                              steps=grid_steps, start=start, gradient_cost=gradient_cost,
+                              steps=grid_steps, start=start, gradient_cost=gradient_cost, gradient=gradient,
                               progress=progress)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
@@ -359,6 +364,7 @@ def envelope(
     scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = WORKERS_OPTION,
     gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
+    gradient: str = GRADIENT_OPTION,
     schedule: Optional[str] = typer.Option(None, "--schedule", help="chain (masses in order, each from the one below; "
                                            "default in-process) or waves (even masses, then odd ones, in parallel; "
                                            "default on a cluster)"),
@@ -366,7 +372,7 @@ def envelope(
     """The largest LTA or max |Y_e| against M, with and without the BAU constraint (the paper's Figs. 8, 9, 17):
     one optimisation per mass, warm-started from its neighbours; resumable (rerun the same command)."""
     from lta_jax.model.validity import check_hierarchy
-    from lta_jax.studies.choices import OBJECTIVES, SCHEDULES, STARTS
+    from lta_jax.studies.choices import GRADIENT_METHODS, OBJECTIVES, SCHEDULES, STARTS
 
     mass_list = ([masses] if masses is not None else []) + list(more_masses or [])
     try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
@@ -380,6 +386,8 @@ def envelope(
         if not (math.isfinite(budget_per_mass) and budget_per_mass > 0):
             raise ValueError(f"--budget-per-mass must be positive, got {budget_per_mass!r}")
         _check_gradient_cost(gradient_cost)
+        if gradient not in GRADIENT_METHODS:
+            raise ValueError(f"--gradient must be one of {GRADIENT_METHODS}, got {gradient!r}")
         if schedule is not None and schedule not in SCHEDULES:
             raise ValueError(f"--schedule must be one of {SCHEDULES}, got {schedule!r}")
         if any(not (math.isfinite(m) and m > 0) for m in mass_list):
@@ -394,7 +402,7 @@ def envelope(
                                   budget_per_mass=budget_per_mass, seed=seed, t_end=T_end, progress=progress,
                                   steps=grid_steps, candidates=candidates, start=start,
                                   log=lambda msg: typer.echo(msg, err=True), cluster=cluster, schedule=schedule,
-                                  gradient_cost=gradient_cost)
+                                  gradient_cost=gradient_cost, gradient=gradient)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     env.plot_envelope(result, out / "envelope.png")

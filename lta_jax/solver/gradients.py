@@ -25,12 +25,12 @@ import numpy as np
 from lta_jax.model import constants as c
 from lta_jax.kinetics.averaged import GeneratorBasis, KineticOptions, initial_state, kinetic_generator
 from lta_jax.rates.interpolated import InterpolatedRates
-from lta_jax.solver.magnus import Magnus4, error_density, held_fixed, node_states, placed_nodes
+from lta_jax.solver.magnus import error_density, held_fixed, node_states, placed_nodes
 from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.integrate import solve_arrays
-from lta_jax.solver.methods import FixedGridMagnus, SolverOptions
+from lta_jax.solver.methods import DERIVATIVE_MODES, FixedGridMagnus, SolverOptions
 from lta_jax.solver.setup import Setup, prepare
 from lta_jax.plasma.susceptibility import Susceptibility
 from lta_jax.plasma.thermodynamics import Thermodynamics
@@ -161,20 +161,19 @@ def make_observable_map(
 ) -> ObservableMap:
     """Validate inputs (before compilation) and build the differentiable map θ ↦ observables.
 
-    ``mode`` selects the diffrax adjoint: ``ForwardMode`` for ``jax.jacfwd``, ``RecursiveCheckpointAdjoint`` for
-    ``jax.jacrev``/``jax.grad``. ``t_start`` defaults to T0 of the given point and is then held fixed.
+    ``mode`` selects the diffrax adjoint of the adaptive methods: ``ForwardMode`` for ``jax.jvp``/``jax.jacfwd``,
+    ``RecursiveCheckpointAdjoint`` for ``jax.vjp``/``jax.grad``/``jax.jacrev`` (the fixed and node grids take either).
+    Every method supports both (:attr:`lta_jax.solver.methods.Method.derivative_modes`); the Magnus methods are
+    reverse-differentiable through :func:`lta_jax.solver.magnus.expm`'s Fréchet-derivative rule (docs/numerics.md). ``t_start`` defaults to T0 of the given point and is then held fixed.
     ``single_mass`` (default): the map is used at the mass of ``params`` only, and an expensive rate model is
     tabulated once here; ``False`` (maps over several masses) builds the table inside every evaluation instead.
     """
-    if mode not in ("forward", "reverse"):
-        raise ValueError(f"mode must be 'forward' or 'reverse', got {mode!r}")
+    if mode not in DERIVATIVE_MODES:
+        raise ValueError(f"mode must be one of {DERIVATIVE_MODES}, got {mode!r}")
     # Default: Magnus4 through 800 nodes that include T_sph and T_end (no dense output; ~1e-5 of the tight implicit
     # reference at the Fig.-18 point). SolverOptions.kvaerno5() gives the implicit path (its tests run in the slow step).
     base = DERIVATIVE_SOLVER if solver_options is None else solver_options
-    if mode == "reverse" and isinstance(base.solver, Magnus4):
-        raise ValueError("reverse mode needs solver_options=SolverOptions.kvaerno5(): the Magnus integrators' matrix "
-                         "exponential is forward-mode differentiable only (its squaring loop has a traced length); "
-                         "forward mode is also the cheaper choice for six parameters")
+    base.method.check_derivative_mode(mode)  # a combination that cannot be differentiated is refused before tracing
     # single_mass: tabulated once, outside the trace, at this point's mass: derivatives in M flow through the table's
     # ∂/∂M slopes (exact at M itself; lta_jax.rates.interpolated). A map used at a different mass must be rebuilt.
     setup = prepare(params, rates, t_start=t_start, t_end=t_end, thermo=thermo, susceptibility=susceptibility,
@@ -205,20 +204,77 @@ def _values_and_jac_forward(fn: ObservableMap, theta):
     return values, jvp
 
 
-def observables_and_jacobian(params: ModelParameters, rates: RateModel, *, mode="forward", **kwargs):
-    """Values and Jacobian of :data:`OBSERVABLE_NAMES` with respect to :data:`PARAMETER_NAMES` at ``params``.
+class JacobianResult(tuple):
+    """``(values, jacobian)`` — unpacks as a pair — with ``.mode`` (the derivative mode used) and ``.observables``
+    (the names of the rows)."""
 
-    Returns ``(values, jacobian)`` as NumPy arrays of shape (6,) and (6, 6): ``jacobian[i, j]`` = ∂ observable_i / ∂θ_j.
-    Keyword arguments are those of :func:`make_observable_map`. NaN values mean the solve failed.
+    def __new__(cls, values, jacobian, mode: str, observables: tuple[str, ...]):
+        out = super().__new__(cls, (values, jacobian))
+        out.mode, out.observables = mode, observables
+        return out
+
+    @property
+    def values(self) -> np.ndarray:
+        return self[0]
+
+    @property
+    def jacobian(self) -> np.ndarray:
+        return self[1]
+
+
+#: Jacobian modes of :func:`observables_and_jacobian`: the two derivative modes and "auto".
+JACOBIAN_MODES = ("auto",) + DERIVATIVE_MODES
+
+
+def cheaper_mode(n_outputs: int, n_parameters: int = len(PARAMETER_NAMES)) -> str:
+    """The mode "auto" picks: reverse when there are fewer outputs than parameters, else forward. Measured (2-core CPU,
+    Fig.-18 point, provisional rates, to 20 GeV; docs/numerics.md): node grid of 800 steps — value 5.6 ms, value +
+    gradient of one observable (reverse) 20.4 ms, 6 × 6 Jacobian forward 61.7 ms, reverse 66.6 ms; adaptive Magnus —
+    17.0, 160, 213, 302 ms."""
+    return "reverse" if n_outputs < n_parameters else "forward"
+
+
+@eqx.filter_jit
+def _values_and_jac_reverse(fn: ObservableMap, theta, rows):
+    values, pullback = jax.vjp(fn, theta)
+    return values, jax.vmap(lambda cotangent: pullback(cotangent)[0])(jnp.eye(values.shape[0])[rows])
+
+
+def observables_and_jacobian(params: ModelParameters, rates: RateModel, *, mode="auto", observables=None,
+                             **kwargs) -> JacobianResult:
+    """Values and Jacobian of ``observables`` (default all of :data:`OBSERVABLE_NAMES`) with respect to
+    :data:`PARAMETER_NAMES` at ``params``.
+
+    Returns a :class:`JacobianResult`, which unpacks as ``(values, jacobian)``: NumPy arrays of shape (n,) and (n, 6),
+    ``jacobian[i, j]`` = ∂ observable_i / ∂θ_j, plus ``.mode``, the mode used. ``mode``: "forward" (one pass with six
+    tangents), "reverse" (one forward pass and one backward pass per observable) or "auto" (default: the cheaper for
+    the shape, :func:`cheaper_mode` — reverse for fewer than six observables). Keyword arguments are those of
+    :func:`make_observable_map`. NaN values mean the solve failed.
     """
+    if mode not in JACOBIAN_MODES:
+        raise ValueError(f"mode must be one of {JACOBIAN_MODES}, got {mode!r}")
+    names = tuple(OBSERVABLE_NAMES) if observables is None else tuple(observables)
+    unknown = [n for n in names if n not in OBSERVABLE_NAMES]
+    if unknown or not names:
+        raise ValueError(f"observables must be a non-empty subset of {OBSERVABLE_NAMES}, got {observables!r}")
+    rows = [OBSERVABLE_NAMES.index(n) for n in names]
+    mode = cheaper_mode(len(rows)) if mode == "auto" else mode
     fn = make_observable_map(params, rates, mode=mode, **kwargs)
     theta = parameters_to_vector(params)
     if mode == "forward":
         values, jac = _values_and_jac_forward(fn, theta)
+        values, jac = values[jnp.asarray(rows)], jac[jnp.asarray(rows)]
     else:
-        values = _values(fn, theta)
-        jac = _jac_reverse(fn, theta)
-    return np.asarray(values), np.asarray(jac)
+        values, jac = _values_and_jac_reverse(fn, theta, jnp.asarray(rows))
+        values = values[jnp.asarray(rows)]
+    return JacobianResult(np.asarray(values), np.asarray(jac), mode, names)
+
+
+def value_and_gradient(params: ModelParameters, rates: RateModel, observable: str = "Y_L_end", **kwargs):
+    """One observable and its gradient with respect to :data:`PARAMETER_NAMES` by reverse mode (about 3.7× a value
+    on the default node grid): ``(value, gradient (6,))``. Keyword arguments as for :func:`make_observable_map`."""
+    result = observables_and_jacobian(params, rates, mode="reverse", observables=(observable,), **kwargs)
+    return float(result.values[0]), result.jacobian[0]
 
 
 def jacobian_table(values, jacobian) -> dict:
@@ -244,5 +300,6 @@ def central_differences(fn: ObservableMap, theta, steps) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
-__all__ = ["PARAMETER_NAMES", "OBSERVABLE_NAMES", "ObservableMap", "make_observable_map", "observables_and_jacobian",
+__all__ = ["PARAMETER_NAMES", "OBSERVABLE_NAMES", "JACOBIAN_MODES", "JacobianResult", "ObservableMap", "cheaper_mode",
+           "make_observable_map", "observables_and_jacobian", "value_and_gradient",
            "parameters_to_vector", "vector_to_parameters", "central_differences", "jacobian_table"]

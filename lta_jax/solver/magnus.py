@@ -46,28 +46,8 @@ MAX_SQUARINGS = 32
 _TAYLOR18 = tuple(1.0 / math.factorial(k) for k in range(19))
 _THETA18 = 1.090863719290036
 
-def expm(matrix: Float[Array, "n n"]) -> Float[Array, "n n"]:
-    """Matrix exponential: degree-18 Taylor polynomial with scaling and squaring (Bader, Blanes & Casas 2019).
-
-    e^A = (T₁₈(A/2^s))^(2^s) with s the smallest integer for which ‖A/2^s‖₁ ≤ θ₁₈; T₁₈ is evaluated by the
-    Paterson–Stockmeyer scheme in powers A…A⁶ (8 matrix products). Two choices differ from ``jax.scipy.linalg.expm``
-    (Padé-13 + a linear solve), both measured (docs/numerics.md):
-
-    * the squarings run in a loop whose trip count is the s the matrix needs (a ``fori_loop`` with a traced bound),
-      not a scan over all 32 allowed squarings with a ``cond`` inside, which under ``vmap`` becomes a ``select`` that
-      computes every branch (32 squarings and all five Padé degrees for every matrix): 75 → 15 µs per vmapped 12 × 12
-      matrix, compilation 15.7 → 2.3 s;
-    * matrix products only, no linear solve. Under ``vmap`` on CPU a batched ``solve`` becomes LAPACK calls
-      (getrf/trsm) that split the batch over XLA's intra-op thread pool and block on it; two of them running at once
-      on a 2-thread pool each held a thread waiting for work queued behind the other, and vmapped batches with
-      computed rates deadlocked (jaxlib 0.10.2; gdb showed both pool threads in ``ParallelBatchMap``). Taylor-18 also
-      measured faster than Padé-13 with LAPACK (single 12 × 12: 136 vs 153 µs; vmapped: 6.8 vs 7.1 µs per matrix;
-      compile 0.47 vs 0.66 s) at the same accuracy (≤ 2e-11 relative to SciPy up to ‖A‖ = 1e4).
-
-    Differentiable in forward mode (jvp of the loop); reverse mode is not (a loop with a traced trip count):
-    reverse-mode derivatives use the Kvaerno5 solver (``SolverOptions.kvaerno5()``). NaN beyond ``MAX_SQUARINGS`` or
-    for non-finite input.
-    """
+def _expm_taylor18(matrix: Float[Array, "n n"]) -> Float[Array, "n n"]:
+    """The exponential itself (see :func:`expm`): degree-18 Taylor, Paterson–Stockmeyer, squarings in a loop."""
     c = _TAYLOR18
     norm = jnp.max(jnp.sum(jnp.abs(matrix), axis=-2))
     needed = jnp.ceil(jnp.log2(jnp.maximum(norm, 1e-300) / _THETA18))
@@ -86,6 +66,54 @@ def expm(matrix: Float[Array, "n n"]) -> Float[Array, "n n"]:
     result = result @ a6 + block(0)
     result = jax.lax.fori_loop(0, squarings, lambda _, x: x @ x, result)
     return jnp.where(jnp.isfinite(norm) & (needed <= MAX_SQUARINGS), result, jnp.nan)
+
+
+def frechet_derivative(matrix, direction):
+    """L(A, E) = d/dε exp(A + εE) at ε = 0: forward-mode differentiation of the scaling-and-squaring recursion (the
+    loop carries X_j and its tangent, X_{j+1} = X_j², dX_{j+1} = dX_j X_j + X_j dX_j; cost ≈ 3 exponentials' worth of
+    products, fewer under ``vmap`` over directions, where the primal part is shared)."""
+    return jax.jvp(_expm_taylor18, (matrix,), (direction,))[1]
+
+
+@jax.custom_jvp
+def expm(matrix: Float[Array, "n n"]) -> Float[Array, "n n"]:
+    """Matrix exponential: degree-18 Taylor polynomial with scaling and squaring (Bader, Blanes & Casas 2019).
+
+    e^A = (T₁₈(A/2^s))^(2^s) with s the smallest integer for which ‖A/2^s‖₁ ≤ θ₁₈; T₁₈ is evaluated by the
+    Paterson–Stockmeyer scheme in powers A…A⁶ (8 matrix products). Two choices differ from ``jax.scipy.linalg.expm``
+    (Padé-13 + a linear solve), both measured (docs/numerics.md):
+
+    * the squarings run in a loop whose trip count is the s the matrix needs (a ``fori_loop`` with a traced bound),
+      not a scan over all 32 allowed squarings with a ``cond`` inside, which under ``vmap`` becomes a ``select`` that
+      computes every branch (32 squarings and all five Padé degrees for every matrix): 75 → 15 µs per vmapped 12 × 12
+      matrix, compilation 15.7 → 2.3 s;
+    * matrix products only, no linear solve. Under ``vmap`` on CPU a batched ``solve`` becomes LAPACK calls
+      (getrf/trsm) that split the batch over XLA's intra-op thread pool and block on it; two of them running at once
+      on a 2-thread pool each held a thread waiting for work queued behind the other, and vmapped batches with
+      computed rates deadlocked (jaxlib 0.10.2; gdb showed both pool threads in ``ParallelBatchMap``). Taylor-18 also
+      measured faster than Padé-13 with LAPACK (single 12 × 12: 136 vs 153 µs; vmapped: 6.8 vs 7.1 µs per matrix;
+      compile 0.47 vs 0.66 s) at the same accuracy (≤ 2e-11 relative to SciPy up to ‖A‖ = 1e4).
+
+    Derivatives, forward and reverse (docs/numerics.md, "Reverse mode"): a loop with a traced trip count can be
+    differentiated forwards but not transposed, so the derivative is defined here: the tangent of e^A in direction E
+    is the Fréchet derivative L(A, E) (:func:`frechet_derivative`), and its transpose — what reverse mode needs — is
+    L(A, ·)ᵀ = L(Aᵀ, ·) (for the trace inner product, since e^{Aᵀ} = (e^A)ᵀ). ``lax.custom_linear_solve`` carries that
+    pair (its "solve" is L(A, ·), its "transpose solve" L(Aᵀ, ·); both are matrix products only), so ``jax.jvp``,
+    ``jax.vjp``, ``jax.grad`` and ``vmap`` of them all work, to round-off of ``jax.scipy.linalg.expm``'s derivatives.
+    A reverse pass through one exponential costs about three forward ones. Second derivatives are not supported
+    (JAX raises). NaN beyond ``MAX_SQUARINGS`` or for non-finite input.
+    """
+    return _expm_taylor18(matrix)
+
+
+@expm.defjvp
+def _expm_jvp(primals, tangents):
+    (matrix,), (direction,) = primals, tangents
+    # The identity "matvec" is never used: custom_linear_solve is here only to declare the linear map and its transpose.
+    tangent = jax.lax.custom_linear_solve(lambda x: x, direction,
+                                          solve=lambda _, e: frechet_derivative(matrix, e),
+                                          transpose_solve=lambda _, g: frechet_derivative(matrix.T, g))
+    return _expm_taylor18(matrix), tangent
 
 
 def affine_generator(vector_field, t, args, n: int) -> Float[Array, "n+1 n+1"]:

@@ -7,3 +7,5 @@ OBJECTIVES = ("lta", "max-ye", "effective-lta")
 STARTS = ("sample", "freeze-out")
 #: Envelope schedules (lta_jax.studies.envelope.envelope_waves): masses in a chain, or in parallel waves.
 SCHEDULES = ("chain", "waves")
+#: Derivatives of the optimiser's refinement: exact reverse mode (default), exact forward mode, forward differences.
+GRADIENT_METHODS = ("reverse", "forward", "fd")

@@ -79,7 +79,8 @@ def optimise_envelope_point(rates, mass: float, bau: bool, warm: list, settings:
     result = optimise(model, objective=settings["objective"], mass=mass, hierarchy=settings["hierarchy"], bau=bau,
                       budget=settings["budget_per_mass"], seed=settings["seed"], t_end=settings["T_end"],
                       steps=settings["steps"], candidates=settings["candidates"], progress=progress, start=start,
-                      extra_starts=warm, keep_history=False, gradient_cost=settings.get("gradient_cost"))
+                      extra_starts=warm, keep_history=False, gradient_cost=settings.get("gradient_cost"),
+                      gradient=settings.get("gradient", "reverse"))
     return {"settings": settings, "M": mass, "bau": bau, "best": result.best,
             "solve_equivalents": result.solve_equivalents, "full_solves": result.full_solves,
             "rejected_by_full_solve": result.rejected_by_full_solve, "seconds": time.perf_counter() - t0,
@@ -90,7 +91,7 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
                  constraints=(True, False), budget_per_mass: float = 1000.0, seed: int = 0, t_end: float = 10.0,
                  steps: int = OPTIMISATION_STEPS, candidates: int = DEFAULT_CANDIDATES, progress: bool = True,
                  log=None, start: str = "sample", cluster=None, schedule: str | None = None,
-                 gradient_cost: float | None = None) -> dict:
+                 gradient_cost: float | None = None, gradient: str = "reverse") -> dict:
     """Optimise at every mass and constraint; returns {"settings", "points"} and writes ``envelope.json`` plus one
     file per (mass, constraint) into ``out_dir``. Finished files of the same settings are reused (resume).
     ``start="freeze-out"``: the §5.3 recipe's guesses start every mass (:func:`lta_jax.studies.optimise.optimise`).
@@ -100,7 +101,8 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
     (:func:`envelope_waves`): "chain" in-process and "waves" on a cluster by default; the same schedule gives the same
     points wherever it runs. The schedule is recorded per point but is not part of the settings, so a directory can be
     resumed with the other one (finished points are kept, later ones warm-start from them). ``gradient_cost``: as in
-    :func:`lta_jax.studies.optimise.optimise` (fixed instead of measured: the envelope is then reproducible)."""
+    :func:`lta_jax.studies.optimise.optimise` (fixed instead of measured: the envelope is then reproducible);
+    ``gradient``: the optimiser's derivatives (recorded in the settings unless the default)."""
     masses = sorted(float(m) for m in masses)
     if not masses or any(not (math.isfinite(m) and m > 0) for m in masses):
         raise ValueError(f"masses must be positive numbers, got {masses!r}")
@@ -123,6 +125,8 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
         settings["start"] = start
     if gradient_cost is not None:
         settings["gradient_cost"] = float(gradient_cost)
+    if gradient != "reverse":
+        settings["gradient"] = gradient
     done: dict[tuple[bool, float], dict] = {}
     for bau in constraints:
         for m in masses:

@@ -33,10 +33,12 @@ a sample has found:
    the band there too (:func:`_verified_best`): the optimiser's fixed grid can be off where Y_B nearly cancels, and a
    search inside a thin band finds such places (M = 20 GeV).
 
-Derivatives: forward differences on the fixed grid by default (``gradient="fd"``: K (d + 1) solves in one batch; the
-fixed-grid solve has no step-size noise, so a step of 1e-6 in v is accurate to ~1e-6), because they measured cheaper
-than forward-mode AD through the matrix exponentials here (2-core CPU, M = 2 GeV, K = 8: AD 12.3 solve-equivalents
-per value + Jacobian, FD 6); ``gradient="ad"`` uses :func:`jax.jvp` (exact).
+Derivatives: exact reverse mode by default (``gradient="reverse"``: one forward and one backward pass per needed row —
+Y_B and the objective — through the matrix exponentials, :func:`lta_jax.solver.magnus.expm`); ``gradient="forward"``
+(or ``"ad"``) uses :func:`jax.jvp` with all d tangents; ``gradient="fd"`` forward differences on the fixed grid (K (d + 1)
+solves in one batch; the fixed-grid solve has no step-size noise, so a step of 1e-6 in v is accurate to ~1e-6; the
+former default, which measured cheaper than forward mode: M = 2 GeV, K = 8: AD 12.3 solve-equivalents per value +
+Jacobian, FD 6). The step rule is a chain of optax transformations (:mod:`lta_jax.studies.updates`).
 
 Budget accounting in solve-equivalents: a screened point and a line-search point cost 1 each (a line search of K × 4
 points costs less per point than a screening batch of 64, so this over-charges slightly); a value + Jacobian costs its
@@ -67,6 +69,7 @@ from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.gradients import ObservableMap, make_observable_map
 from lta_jax.solver.methods import SolverOptions
+from lta_jax.studies.updates import refinement_rule
 from lta_jax.studies.boxes import LARGE_LTA_BOX, PERIODIC, box_sample, starting_points  # noqa: F401  (re-exported)
 
 #: Observable index of each objective's numerator (OBSERVABLE_NAMES); "effective-lta" divides by D_fin (index 6).
@@ -162,6 +165,8 @@ class _Problem(eqx.Module):
     fn: ObservableMap
     space: _Space
     thermo: object = None  # Thermodynamics of the dilution solve, or None (no D_fin)
+    #: Observable rows whose derivatives the refinement uses (reverse mode computes only these): Y_B and the objective.
+    rows: tuple = eqx.field(static=True, default=(0, 1, 5))
 
     def kinetic(self, v):
         return self.fn(self.space.theta(v))
@@ -211,15 +216,39 @@ def _values_and_fd_jacobians(problem: _Problem, vs):
     everything = jnp.concatenate([vs[:, None, :], shifted], axis=1).reshape(-1, d)
     obs = jax.vmap(problem.kinetic)(everything).reshape(vs.shape[0], d + 1, -1)
     values, jac = obs[:, 0], jnp.swapaxes((obs[:, 1:] - obs[:, :1]) / FD_STEP, 1, 2)
+    return _dilution_jacobians(problem, vs, values, jac)
+
+
+def _dilution_jacobians(problem: _Problem, vs, values, jac):
+    """Append D_fin and its derivatives (forward mode: the dilution solve is adaptive, all d tangents in one pass)."""
     if problem.thermo is None:
         return values, jac
-    tangents = jnp.eye(d)
+    tangents = jnp.eye(vs.shape[1])
     d_fin, d_jac = jax.vmap(lambda v: jax.vmap(lambda t: jax.jvp(problem.dilution_factor, (v,), (t,)),
                                                out_axes=(None, 0))(tangents))(vs)
     return jnp.concatenate([values, d_fin[:, None]], axis=1), jnp.concatenate([jac, d_jac[:, None, :]], axis=1)
 
 
-GRADIENTS = {"fd": _values_and_fd_jacobians, "ad": _values_and_jacobians}
+@eqx.filter_jit
+def _values_and_reverse_jacobians(problem: _Problem, vs):
+    """Observables (K, n) and the rows :attr:`_Problem.rows` of ∂observables/∂v (K, n, d) by reverse mode: one forward
+    pass and one backward pass per row through the exponential chain (exact; cost independent of d). Rows the
+    refinement does not use are NaN; D_fin (effective LTA) by forward mode (:func:`_dilution_jacobians`)."""
+    rows = jnp.asarray(problem.rows)
+
+    def one(v):
+        obs, pullback = jax.vjp(problem.kinetic, v)
+        wanted = jax.vmap(lambda cotangent: pullback(cotangent)[0])(jnp.eye(obs.shape[0])[rows])
+        return obs, jnp.full((obs.shape[0], v.shape[0]), jnp.nan).at[rows].set(wanted)
+
+    values, jac = jax.vmap(one)(vs)
+    return _dilution_jacobians(problem, vs, values, jac)
+
+
+#: How the refinement gets its derivatives: exact reverse mode (default), exact forward mode ("forward", also "ad"),
+#: forward differences on the fixed grid ("fd").
+GRADIENTS = {"reverse": _values_and_reverse_jacobians, "forward": _values_and_jacobians, "ad": _values_and_jacobians,
+             "fd": _values_and_fd_jacobians}
 
 
 def _fold(obs: np.ndarray, v: np.ndarray, space: _Space, cp_symmetry: bool):
@@ -282,22 +311,20 @@ class _Scores:
 
 
 def _direction(v, obs, jac, radius, scores: _Scores, bau: bool):
-    """(move, restore) of one candidate: a move of length ``radius`` up the gradient of ln J, projected onto the tangent
-    space of the constraint g = ln(Y_B/target) = 0 (with the constraint), and the Gauss–Newton restoration −g ∇g/|∇g|²
-    (capped at 2 radius; zero without the constraint)."""
+    """(move, restore) of one candidate by the optax step rule :func:`lta_jax.studies.updates.refinement_rule`: a move
+    of length ``radius`` up the gradient of ln J, projected onto the tangent space of the constraint
+    g = ln(Y_B/target) = 0 (with the constraint), and the Gauss–Newton restoration −g ∇g/|∇g|² (capped at 2 radius;
+    zero without the constraint). The restoration alone is the rule applied to a zero ascent direction."""
     grad_j = scores.log_gradient(obs, jac)
-    if not bau:
-        return radius * grad_j / (np.linalg.norm(grad_j) + 1e-300), np.zeros_like(v)
-    grad_g = jac[0] / obs[0]  # ∇ ln Y_B
-    norm2 = float(grad_g @ grad_g) + 1e-300
-    tangent = grad_j - (grad_j @ grad_g) / norm2 * grad_g
-    g = float(np.log(obs[0] / scores.target)) if obs[0] > 0 else 0.0
-    restore = -g / norm2 * grad_g
-    restore_norm = np.linalg.norm(restore)
-    if restore_norm > 2 * radius:  # a first-order step is only trusted within a few radii
-        restore *= 2 * radius / restore_norm
-    t_norm = np.linalg.norm(tangent)
-    move = radius * tangent / t_norm if t_norm > 0 else np.zeros_like(v)
+    extra = dict(radius=radius)
+    if bau:
+        extra.update(constraint_gradient=jac[0] / obs[0],  # ∇ ln Y_B
+                     residual=float(np.log(obs[0] / scores.target)) if obs[0] > 0 else 0.0)
+    rule = refinement_rule(bau)
+    state = rule.init(v)
+    # Two exact calls: the move is the rule at g = 0 (no restoration), the restoration the rule without ascent.
+    move, _ = rule.update(grad_j, state, v, **{**extra, "residual": 0.0} if bau else extra)
+    restore, _ = rule.update(np.zeros_like(grad_j), state, v, **extra)
     return move, restore
 
 
@@ -360,8 +387,11 @@ def _refine(problem, current, queue, scores: _Scores, bau, space, cp_symmetry, v
                        cost=charge / size)
             need[:] = False
             fresh[:] = False
-            radius[rows] = np.where(np.all(np.isfinite(j), axis=(1, 2)) & np.all(np.isfinite(o), axis=1),
-                                    radius[rows], 0.0)  # a failed point is replaced below
+            # A failed point is replaced below. Only the Jacobian rows the step uses count (reverse mode leaves the
+            # others NaN; checking every row zeroed every radius and restarted every candidate).
+            used = [0, scores.k] + ([DILUTION_INDEX] if scores.diluted else [])
+            radius[rows] = np.where(np.all(np.isfinite(j[:, used]), axis=(1, 2)) & np.all(np.isfinite(o), axis=1),
+                                    radius[rows], 0.0)
         charge = n_cand * n_trials
         if state["used"] + charge > budget:
             break
@@ -435,7 +465,7 @@ def optimise(
     cp_symmetry: bool = True,
     sampler: str = "sobol",
     keep_history: bool = True,
-    gradient: str = "fd",
+    gradient: str = "reverse",
     start: str = "sample",
     gradient_cost: float | None = None,
 ) -> OptimisationResult:
@@ -497,7 +527,7 @@ def optimise(
 
         dilution_thermo = in_house_thermodynamics() if thermo is None else thermo
         dilution_thermo.check_range(T_FIN, T_IN)
-    problem = _Problem(fn, space, dilution_thermo if diluted else None)
+    problem = _Problem(fn, space, dilution_thermo if diluted else None, rows=(0, OBJECTIVE_INDEX[objective]))
     scores = _Scores(OBJECTIVE_INDEX[objective], bau_target, bau_tolerance, bau, diluted)
     t0 = time.perf_counter()
     history: list = []

@@ -97,7 +97,8 @@ def plot(runs, arms, path, budget) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("M [GeV] (NH, large-LTA box)")
     ax.set_ylabel("best feasible |Y_L(10 GeV)| (confirmed)")
-    ax.set_title(f"Optimiser derivatives, budget {budget:g} solve-equivalents per run (bars: medians)")
+    ax.set_title(f"Optimiser: exact reverse mode vs forward differences\n"
+                 f"budget {budget:g} solve-equivalents per run, 6 seeds (bars: medians)", fontsize=10)
     ax.legend(title="gradient")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -259,6 +259,11 @@ SCHEDULER_OPTION = typer.Option(None, "--scheduler", help="run on a running Dask
                                 "(tcp://host:8786; docs/cluster.md)")
 WORKERS_OPTION = typer.Option(None, "--workers", help="run on a local Dask cluster of N worker processes "
                               "(default: in this process)")
+def _check_rate_uncertainty(value) -> None:
+    if not (math.isfinite(value) and value >= 1):
+        raise ValueError(f"--rate-uncertainty must be a finite factor ≥ 1 (1: central rates), got {value!r}")
+
+
 def _check_gradient_cost(value) -> None:
     if value is not None and not (math.isfinite(value) and value >= 1):
         raise ValueError(f"--gradient-cost must be ≥ 1 solve-equivalent, got {value!r}")
@@ -266,6 +271,8 @@ def _check_gradient_cost(value) -> None:
 
 GRADIENT_OPTION = typer.Option("reverse", "--gradient", help="the refinement's derivatives: reverse (exact reverse "
                                "mode, default), forward (exact forward mode) or fd (forward differences)")
+RATE_UNCERTAINTY_OPTION = typer.Option(1.0, "--rate-uncertainty", help="F ≥ 1: every rate coefficient gets a smooth "
+                                       "nuisance factor in [1/F, F] that the optimiser moves too (docs/optimisation.md)")
 GRADIENT_COST_OPTION = typer.Option(None, "--gradient-cost", help="solve-equivalents charged per value + Jacobian "
                                     "(default: measured; fix it for runs that are reproducible on any machine)")
 START_OPTION = typer.Option("sample", "--start", help="sample (Sobol screen of the large-LTA box) or freeze-out "
@@ -295,6 +302,7 @@ def optimise(
     start: str = START_OPTION,
     gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
     gradient: str = GRADIENT_OPTION,
+    rate_uncertainty: float = RATE_UNCERTAINTY_OPTION,
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of the search against the budget"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
@@ -319,6 +327,7 @@ def optimise(
         if start not in STARTS:
             raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
         _check_gradient_cost(gradient_cost)
+        _check_rate_uncertainty(rate_uncertainty)
         from lta_jax.studies import optimise as opt
         from lta_jax.cli.settings import rate_model_from_spec
         enable_compilation_cache()
@@ -329,7 +338,7 @@ def optimise(
                               hierarchy=hierarchy.upper(), bau=bau, bau_target=bau_target, bau_tolerance=bau_tolerance,
                               budget=budget, candidates=candidates, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
                               steps=grid_steps, start=start, gradient_cost=gradient_cost, gradient=gradient,
-                              progress=progress)
+                              rate_uncertainty=rate_uncertainty, progress=progress)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     out = result.to_json()
@@ -365,6 +374,7 @@ def envelope(
     workers: Optional[int] = WORKERS_OPTION,
     gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
     gradient: str = GRADIENT_OPTION,
+    rate_uncertainty: float = RATE_UNCERTAINTY_OPTION,
     schedule: Optional[str] = typer.Option(None, "--schedule", help="chain (masses in order, each from the one below; "
                                            "default in-process) or waves (even masses, then odd ones, in parallel; "
                                            "default on a cluster)"),
@@ -388,6 +398,7 @@ def envelope(
         _check_gradient_cost(gradient_cost)
         if gradient not in GRADIENT_METHODS:
             raise ValueError(f"--gradient must be one of {GRADIENT_METHODS}, got {gradient!r}")
+        _check_rate_uncertainty(rate_uncertainty)
         if schedule is not None and schedule not in SCHEDULES:
             raise ValueError(f"--schedule must be one of {SCHEDULES}, got {schedule!r}")
         if any(not (math.isfinite(m) and m > 0) for m in mass_list):
@@ -403,12 +414,26 @@ def envelope(
                                   steps=grid_steps, candidates=candidates, start=start,
                                   log=lambda msg: typer.echo(msg, err=True), cluster=cluster, schedule=schedule,
                                   gradient_cost=gradient_cost, gradient=gradient)
+        band = None
+        if rate_uncertainty > 1:  # the optimistic edge: the same envelope with the rate factors free within [1/F, F]
+            band = env.run_envelope(rates or "computed", out / f"rate_uncertainty_{rate_uncertainty:g}",
+                                    masses=mass_list, objective=objective, hierarchy=hierarchy.upper(),
+                                    constraints=constraints, budget_per_mass=budget_per_mass, seed=seed, t_end=T_end,
+                                    progress=progress, steps=grid_steps, candidates=candidates, start=start,
+                                    log=lambda msg: typer.echo(msg, err=True), cluster=cluster, schedule=schedule,
+                                    gradient_cost=gradient_cost, gradient=gradient, rate_uncertainty=rate_uncertainty)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
-    env.plot_envelope(result, out / "envelope.png")
+    env.plot_envelope(result, out / "envelope.png", band=band)
     rows = [{"M": p["M"], "bau": p["bau"], "objective": p["best"].get("objective"),
              "feasible": p["best"].get("feasible"), "Y_B": p["best"].get("Y_B")}
             | {k: p["best"][k] for k in ("D_fin", "f_DM_estimate") if k in p["best"]} for p in result["points"]]
+    if band is not None:
+        edge = {(p["M"], p["bau"]): p["best"] for p in band["points"]}
+        for row in rows:
+            best = edge.get((row["M"], row["bau"]), {})
+            row["optimistic"] = {"objective": best.get("objective"), "feasible": best.get("feasible"),
+                                 "rate_factors": best.get("rate_factors")}
     typer.echo(to_json({"out": str(out), "json": str(out / "envelope.json"), "plot": str(out / "envelope.png"),
                         "points": rows}))
 

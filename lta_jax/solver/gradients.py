@@ -76,9 +76,18 @@ class ObservableMap(eqx.Module):
     def t_end(self) -> float:
         return self.setup.t_end
 
+    def system(self, theta):
+        """The system at θ. θ may carry :data:`lta_jax.rates.uncertainty.N_NUISANCE` more entries after the six model
+        parameters: the rate model's log-factors (:class:`lta_jax.rates.uncertainty.RateUncertainty`)."""
+        system = self.setup.system_at(vector_to_parameters(theta, self.like))
+        if theta.shape[0] > len(PARAMETER_NAMES):
+            from lta_jax.rates.uncertainty import RateUncertainty
+
+            system = eqx.tree_at(lambda s: s.rates, system, RateUncertainty(system.rates, theta[6:]))
+        return system
+
     def solve(self, theta):
-        params = vector_to_parameters(theta, self.like)
-        return solve_arrays(self.setup.system_at(params), self.t_start, self.t_end, None, self.solver_options)
+        return solve_arrays(self.system(theta), self.t_start, self.t_end, None, self.solver_options)
 
     def _on_nodes(self) -> bool:
         return isinstance(self.solver_options.method, FixedGridMagnus) and self.t_end < c.T_SPHALERON < self.t_start
@@ -93,8 +102,8 @@ class ObservableMap(eqx.Module):
     def node_solve(self, theta):
         """Magnus4 through a grid whose nodes include T_sph and T_end (:func:`lta_jax.solver.magnus.node_states`):
         states at T ≤ T_sph on the nodes, no dense output. Returns (z nodes below T_sph, their states, all finite)."""
-        params = vector_to_parameters(theta, self.like)
-        system = self.setup.system_at(params)
+        system = self.system(theta)
+        params = system.params
         if self.solver_options.tabulate_rates and system.rates.expensive:
             # Not tabulated outside (the map serves several masses): a traced table at this point's mass.
             system = eqx.tree_at(lambda s: s.rates, system,

@@ -338,6 +338,80 @@ def _shard(x):
     return jax.device_put(x, jax.sharding.NamedSharding(mesh, spec))
 
 
+def _kinetics(rates: RateModel, kinetics: str, n_modes, resolved_options):
+    """(rates, momentum grid, resolved options) of a batch: the per-mode model and its grid for the resolved
+    equations, ``(rates, None, None)`` for the averaged ones; inconsistent choices are refused."""
+    if kinetics == "resolved":
+        from lta_jax.kinetics.resolved import grid_from_modes
+        from lta_jax.rates.modes import mode_model_of
+        from lta_jax.solver.resolved import ResolvedOptions
+        from lta_jax.solver.setup import resolved_rates
+
+        rates = resolved_rates(rates, n_modes)
+        inner = mode_model_of(rates)
+        return (rates, grid_from_modes(inner.y, rule=inner.quadrature),
+                ResolvedOptions() if resolved_options is None else resolved_options)
+    if kinetics != "averaged":
+        raise ValueError(f"kinetics must be 'averaged' or 'resolved', got {kinetics!r}")
+    if n_modes is not None or resolved_options is not None:
+        raise ValueError("n_modes and resolved_options need kinetics='resolved'")
+    return rates, None, None
+
+
+def _padded(columns, start: int, chunk: int, n: int):
+    """Indices of the chunk from ``start`` and the columns' rows for it, the last point repeated to fill ``chunk``."""
+    idx = np.arange(start, min(start + chunk, n))
+    pad = np.concatenate([idx, np.full(chunk - idx.size, idx[-1])])
+    return idx, [jnp.asarray(a[pad]) for a in columns]
+
+
+def _run_sequential(setup: BatchSetup, columns):
+    """One compiled point after another (strategy "sequential")."""
+    for i in range(columns[0].shape[0]):
+        t0 = time.perf_counter()
+        out = _point_jit(setup, *(jnp.asarray(a[i]) for a in columns))
+        out = jax.tree_util.tree_map(np.asarray, out)
+        yield np.array([i]), {k: np.asarray(v)[None] for k, v in out.items()}, time.perf_counter() - t0
+
+
+def _run_threads(setup: BatchSetup, columns, chunk: int, n_workers: int):
+    """Chunks of ``chunk`` points per compiled ``lax.map`` call, run by ``n_workers`` threads (strategy "threads")."""
+    n = columns[0].shape[0]
+
+    def run_chunk(start):
+        idx, args = _padded(columns, start, chunk, n)
+        t0 = time.perf_counter()
+        out = jax.tree_util.tree_map(np.asarray, _chunk_map(setup, *args))
+        return idx, out, time.perf_counter() - t0
+
+    starts = range(0, n, chunk)
+    pool = ThreadPoolExecutor(max_workers=n_workers)
+    if first_time("compiled_batch_setup", (_compile_key(setup), chunk)):
+        # first use of this set-up: compile once before fanning out, so threads do not all trace and compile
+        first = [run_chunk(0)]
+        results = iter([*first, *pool.map(run_chunk, starts[1:])])
+    else:
+        results = pool.map(run_chunk, starts)
+    try:
+        yield from results
+    finally:
+        pool.shutdown()
+
+
+def _run_compiled_chunks(setup: BatchSetup, columns, chunk: int, strategy: str):
+    """Chunks of ``chunk`` points, one compiled call each, in this thread: ``vmap`` (sharded over the local devices)
+    or ``lax.map`` (strategies "vmap" and "map")."""
+    n = columns[0].shape[0]
+    fn = _chunk_vmap if strategy == "vmap" else _chunk_map
+    for start in range(0, n, chunk):
+        idx, args = _padded(columns, start, chunk, n)
+        if strategy == "vmap":
+            args = [_shard(a) for a in args]
+        t0 = time.perf_counter()
+        out = jax.tree_util.tree_map(np.asarray, fn(setup, *args))
+        yield idx, out, time.perf_counter() - t0
+
+
 def solve_batch(
     points,
     rates: RateModel,
@@ -373,21 +447,7 @@ def solve_batch(
         kinetics, n_modes, resolved_options: as in :func:`lta_jax.solve` ("resolved": the momentum-resolved
             equations; their observables are computed from the averaged projection, as for a single solve).
     """
-    grid = None
-    if kinetics == "resolved":
-        from lta_jax.kinetics.resolved import grid_from_modes
-        from lta_jax.rates.modes import mode_model_of
-        from lta_jax.solver.integrate import resolved_rates
-        from lta_jax.solver.resolved import ResolvedOptions
-
-        rates = resolved_rates(rates, n_modes)
-        inner = mode_model_of(rates)
-        grid = grid_from_modes(inner.y, rule=inner.quadrature)
-        resolved_options = ResolvedOptions() if resolved_options is None else resolved_options
-    elif kinetics != "averaged":
-        raise ValueError(f"kinetics must be 'averaged' or 'resolved', got {kinetics!r}")
-    elif n_modes is not None or resolved_options is not None:
-        raise ValueError("n_modes and resolved_options need kinetics='resolved'")
+    rates, grid, resolved_options = _kinetics(rates, kinetics, n_modes, resolved_options)
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     arrays = parameter_arrays(points)
@@ -411,75 +471,28 @@ def solve_batch(
     setup = BatchSetup(like, rates, thermo, susceptibility, options, solver_options, grid, resolved_options,
                        sphaleron_kernel(thermo, options))
     thetas = np.stack([arrays[k] for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")], axis=1)
-    per_point: list[dict | None] = [None] * n
-    seconds = np.zeros(n)
-    done = 0
-
-    def run_point(i):
-        t0 = time.perf_counter()
-        out = _point_jit(setup, jnp.asarray(thetas[i]), jnp.asarray(t_starts[i]), jnp.asarray(t_ends[i]))
-        out = jax.tree_util.tree_map(np.asarray, out)
-        return i, out, time.perf_counter() - t0
-
+    columns = (thetas, t_starts, t_ends)
     if strategy == "sequential" or (strategy == "threads" and int(workers or os.cpu_count() or 1) == 1):
-        n_workers, chunk = 1, 1
-        for i, out, dt in map(run_point, range(n)):
-            per_point[i] = out
-            seconds[i] = dt
-            done += 1
-            if callback:
-                callback(done, n)
+        chunks, chunk, n_workers = _run_sequential(setup, columns), 1, 1
     elif strategy == "threads":
         n_workers = int(workers or os.cpu_count() or 1)
         chunk = int(chunk_size) if chunk_size else thread_chunk(n, n_workers)
-
-        def run_chunk(start):
-            idx = np.arange(start, min(start + chunk, n))
-            pad = np.concatenate([idx, np.full(chunk - idx.size, idx[-1])])
-            t0 = time.perf_counter()
-            out = _chunk_map(setup, *(jnp.asarray(a[pad]) for a in (thetas, t_starts, t_ends)))
-            out = jax.tree_util.tree_map(np.asarray, out)
-            return idx, out, time.perf_counter() - t0
-
-        starts = range(0, n, chunk)
-        pool = ThreadPoolExecutor(max_workers=n_workers)
-        if first_time("compiled_batch_setup", (_compile_key(setup), chunk)):
-            # first use of this set-up: compile once before fanning out, so threads do not all trace and compile
-            first = [run_chunk(0)]
-            results = iter([*first, *pool.map(run_chunk, starts[1:])])
-        else:
-            results = pool.map(run_chunk, starts)
-        try:
-            for idx, out, dt in results:
-                for j, i in enumerate(idx):
-                    per_point[i] = {k: v[j] for k, v in out.items()}
-                    seconds[i] = dt / idx.size
-                done += idx.size
-                if callback:
-                    callback(done, n)
-        finally:
-            pool.shutdown()
+        chunks = _run_threads(setup, columns, chunk, n_workers)
     else:
         n_workers = 1
         n_dev = len(jax.local_devices()) if strategy == "vmap" else 1
-        chunk = int(chunk_size or n)
-        chunk = int(math.ceil(chunk / n_dev) * n_dev)
-        fn = _chunk_vmap if strategy == "vmap" else _chunk_map
-        for start in range(0, n, chunk):
-            idx = np.arange(start, min(start + chunk, n))
-            pad = np.concatenate([idx, np.full(chunk - idx.size, idx[-1])])
-            args = [jnp.asarray(a[pad]) for a in (thetas, t_starts, t_ends)]
-            if strategy == "vmap":
-                args = [_shard(a) for a in args]
-            t0 = time.perf_counter()
-            out = jax.tree_util.tree_map(np.asarray, fn(setup, *args))
-            dt = time.perf_counter() - t0
-            for j, i in enumerate(idx):
-                per_point[i] = {k: v[j] for k, v in out.items()}
-                seconds[i] = dt / idx.size
-            done += idx.size
-            if callback:
-                callback(done, n)
+        chunk = int(math.ceil(int(chunk_size or n) / n_dev) * n_dev)
+        chunks = _run_compiled_chunks(setup, columns, chunk, strategy)
+    per_point: list[dict | None] = [None] * n
+    seconds = np.zeros(n)
+    done = 0
+    for idx, out, dt in chunks:  # every runner yields (point indices, observables per point, wall time of the chunk)
+        for j, i in enumerate(idx):
+            per_point[i] = {k: v[j] for k, v in out.items()}
+            seconds[i] = dt / idx.size
+        done += idx.size
+        if callback:
+            callback(done, n)
 
     codes = np.array([int(p["result"]) for p in per_point])
     observables = {k: np.array([float(p[k]) for p in per_point]) for k in BATCH_OBSERVABLES}

@@ -80,7 +80,7 @@ def optimise_envelope_point(rates, mass: float, bau: bool, warm: list, settings:
                       budget=settings["budget_per_mass"], seed=settings["seed"], t_end=settings["T_end"],
                       steps=settings["steps"], candidates=settings["candidates"], progress=progress, start=start,
                       extra_starts=warm, keep_history=False, gradient_cost=settings.get("gradient_cost"),
-                      gradient=settings.get("gradient", "reverse"))
+                      gradient=settings.get("gradient", "reverse"), rate_uncertainty=settings.get("rate_uncertainty", 1.0))
     return {"settings": settings, "M": mass, "bau": bau, "best": result.best,
             "solve_equivalents": result.solve_equivalents, "full_solves": result.full_solves,
             "rejected_by_full_solve": result.rejected_by_full_solve, "seconds": time.perf_counter() - t0,
@@ -91,7 +91,7 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
                  constraints=(True, False), budget_per_mass: float = 1000.0, seed: int = 0, t_end: float = 10.0,
                  steps: int = OPTIMISATION_STEPS, candidates: int = DEFAULT_CANDIDATES, progress: bool = True,
                  log=None, start: str = "sample", cluster=None, schedule: str | None = None,
-                 gradient_cost: float | None = None, gradient: str = "reverse") -> dict:
+                 gradient_cost: float | None = None, gradient: str = "reverse", rate_uncertainty: float = 1.0) -> dict:
     """Optimise at every mass and constraint; returns {"settings", "points"} and writes ``envelope.json`` plus one
     file per (mass, constraint) into ``out_dir``. Finished files of the same settings are reused (resume).
     ``start="freeze-out"``: the §5.3 recipe's guesses start every mass (:func:`lta_jax.studies.optimise.optimise`).
@@ -102,7 +102,9 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
     points wherever it runs. The schedule is recorded per point but is not part of the settings, so a directory can be
     resumed with the other one (finished points are kept, later ones warm-start from them). ``gradient_cost``: as in
     :func:`lta_jax.studies.optimise.optimise` (fixed instead of measured: the envelope is then reproducible);
-    ``gradient``: the optimiser's derivatives (recorded in the settings unless the default)."""
+    ``gradient``: the optimiser's derivatives (recorded in the settings unless the default); ``rate_uncertainty`` = F > 1:
+    every optimisation also moves the rate factors within [1/F, F] (:mod:`lta_jax.rates.uncertainty`; the optimistic
+    edge of the band, recorded in the settings)."""
     masses = sorted(float(m) for m in masses)
     if not masses or any(not (math.isfinite(m) and m > 0) for m in masses):
         raise ValueError(f"masses must be positive numbers, got {masses!r}")
@@ -127,6 +129,10 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
         settings["gradient_cost"] = float(gradient_cost)
     if gradient != "reverse":
         settings["gradient"] = gradient
+    from lta_jax.rates.uncertainty import check_uncertainty_factor
+
+    if check_uncertainty_factor(rate_uncertainty) > 1:
+        settings["rate_uncertainty"] = float(rate_uncertainty)
     done: dict[tuple[bool, float], dict] = {}
     for bau in constraints:
         for m in masses:
@@ -190,9 +196,16 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
     return envelope
 
 
-def plot_envelope(envelope: dict, path) -> None:
+def _admissible(point: dict) -> bool:
+    best = point["best"]
+    return best.get("status") == "success" and (not point["bau"] or bool(best.get("feasible")))
+
+
+def plot_envelope(envelope: dict, path, band: dict | None = None) -> None:
     """Best objective against M, one curve per constraint, the required LTA (5.1) as a line (objectives lta and
-    effective-lta: before and after the entropy dilution by HNL decays)."""
+    effective-lta: before and after the entropy dilution by HNL decays). ``band``: the envelope of the same settings
+    with rate factors within [1/F, F] (``run_envelope(..., rate_uncertainty=F)``): shaded from the central curve up
+    to its optimistic edge, at the masses where both have an admissible point."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -208,6 +221,16 @@ def plot_envelope(envelope: dict, path) -> None:
             # A mass without an admissible point breaks the line (NaN): no value is drawn across it.
             ax.loglog([p["M"] for p in curve], [p["best"]["objective"] if p in rows else np.nan for p in curve],
                       style, label="with BAU (Y_B within 10 %)" if bau else "without BAU constraint")
+        if band is not None and rows:
+            edge = {p["M"]: p for p in band["points"] if p["bau"] == bau and _admissible(p)}
+            both = [p for p in curve if p in rows and p["M"] in edge]
+            if both:
+                ms = [p["M"] for p in both]
+                low = [p["best"]["objective"] for p in both]
+                high = [max(edge[m]["best"]["objective"], v) for m, v in zip(ms, low)]
+                factor = band["settings"]["rate_uncertainty"]
+                ax.fill_between(ms, low, high, color="C0" if bau else "C1", alpha=0.25, lw=0,
+                                label=f"{'with' if bau else 'without'} BAU, rates within ×{factor:g} (optimistic edge)")
         missing = [p["M"] for p in curve if p not in rows]
         for k, m in enumerate(missing):  # never drawn as a value: marked where nothing admissible was found
             ax.axvline(m, color="C0" if bau else "C1", lw=0.8, ls=":",
@@ -224,8 +247,10 @@ def plot_envelope(envelope: dict, path) -> None:
     masses = sorted({p["M"] for p in envelope["points"]})
     ax.set_xticks(masses, [f"{m:g}" for m in masses])
     ax.set_xticks([], minor=True)
-    ax.set_title(f"{settings['hierarchy']} envelope, {settings['budget_per_mass']:g} solve-equivalents per mass",
-                 fontsize=10)
+    title = f"{settings['hierarchy']} envelope, {settings['budget_per_mass']:g} solve-equivalents per mass"
+    if band is not None:
+        title += f"\nshaded: every rate coefficient within ×{band['settings']['rate_uncertainty']:g}, optimised"
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

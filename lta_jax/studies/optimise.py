@@ -118,9 +118,12 @@ class _Space(eqx.Module):
     width: tuple = eqx.field(static=True)
     mass: jax.Array  # traced, not static: one compilation serves every mass of an envelope
     mass_bounds: tuple | None = eqx.field(static=True)
+    #: Rate-uncertainty coordinates after the model's (lta_jax.rates.uncertainty: 24, each [0, 1] ↦ [−ln F, ln F]).
+    nuisance: int = eqx.field(static=True, default=0)
+    log_range: float = eqx.field(static=True, default=0.0)
 
     @staticmethod
-    def make(box: dict, mass: float, mass_bounds=None) -> "_Space":
+    def make(box: dict, mass: float, mass_bounds=None, rate_uncertainty: float = 1.0) -> "_Space":
         names = list(LARGE_LTA_BOX)
         if list(box) != names:
             raise ValueError(f"the box must give {names} in this order, got {list(box)}")
@@ -128,12 +131,21 @@ class _Space(eqx.Module):
         width = np.array([box[k][1] - box[k][0] for k in names], dtype=float)
         if np.any(width <= 0):
             raise ValueError(f"every box interval must have positive width: {box}")
+        from lta_jax.rates.uncertainty import N_NUISANCE
+
+        varied = rate_uncertainty > 1
         return _Space(tuple(map(float, lo)), tuple(map(float, width)), jnp.asarray(float(mass)),
-                      None if mass_bounds is None else tuple(map(float, mass_bounds)))
+                      None if mass_bounds is None else tuple(map(float, mass_bounds)),
+                      N_NUISANCE if varied else 0, math.log(rate_uncertainty) if varied else 0.0)
+
+    @property
+    def model_dim(self) -> int:
+        """Coordinates of the model parameters (the box, and ln M with a free mass)."""
+        return 5 + (self.mass_bounds is not None)
 
     @property
     def dim(self) -> int:
-        return 5 + (self.mass_bounds is not None)
+        return self.model_dim + self.nuisance
 
     def theta(self, v):
         u = jnp.asarray(self.lo) + jnp.asarray(self.width) * v[:5]
@@ -142,7 +154,13 @@ class _Space(eqx.Module):
         else:
             a, b = (math.log(m) for m in self.mass_bounds)
             mass = jnp.exp(a + (b - a) * v[5])
-        return jnp.concatenate([mass[None], u])
+        if not self.nuisance:
+            return jnp.concatenate([mass[None], u])
+        return jnp.concatenate([mass[None], u, self.log_range * (2 * v[self.model_dim:] - 1)])
+
+    def central(self, v: np.ndarray) -> np.ndarray:
+        """Model coordinates ``v`` (..., model_dim) with the rate factors at their central value 1 appended."""
+        return np.concatenate([v, np.full(v.shape[:-1] + (self.nuisance,), 0.5)], axis=-1)
 
     def clip(self, v: np.ndarray) -> np.ndarray:
         """Keep bounded coordinates inside the box; wrap the periodic ones (δ, η) when the box spans 2π."""
@@ -155,6 +173,7 @@ class _Space(eqx.Module):
                 v[..., i] = np.clip(v[..., i], 0.0, 1.0)
         if self.mass_bounds is not None:
             v[..., 5] = np.clip(v[..., 5], 0.0, 1.0)
+        v[..., self.model_dim:] = np.clip(v[..., self.model_dim:], 0.0, 1.0)
         return v
 
 
@@ -310,17 +329,18 @@ class _Scores:
         return np.where(~ok, -np.inf, np.where(self.feasible(obs), log_j, -1000.0 - excess))
 
 
-def _direction(v, obs, jac, radius, scores: _Scores, bau: bool):
+def _direction(v, obs, jac, radius, scores: _Scores, bau: bool, split: int | None = None):
     """(move, restore) of one candidate by the optax step rule :func:`lta_jax.studies.updates.refinement_rule`: a move
     of length ``radius`` up the gradient of ln J, projected onto the tangent space of the constraint
     g = ln(Y_B/target) = 0 (with the constraint), and the Gauss–Newton restoration −g ∇g/|∇g|² (capped at 2 radius;
-    zero without the constraint). The restoration alone is the rule applied to a zero ascent direction."""
+    zero without the constraint). The restoration alone is the rule applied to a zero ascent direction. ``split``:
+    the first rate-uncertainty coordinate, whose block is preconditioned separately (:func:`normalise_blocks`)."""
     grad_j = scores.log_gradient(obs, jac)
     extra = dict(radius=radius)
     if bau:
         extra.update(constraint_gradient=jac[0] / obs[0],  # ∇ ln Y_B
                      residual=float(np.log(obs[0] / scores.target)) if obs[0] > 0 else 0.0)
-    rule = refinement_rule(bau)
+    rule = refinement_rule(bau, split)
     state = rule.init(v)
     # Two exact calls: the move is the rule at g = 0 (no restoration), the restoration the rule without ascent.
     move, _ = rule.update(grad_j, state, v, **{**extra, "residual": 0.0} if bau else extra)
@@ -400,7 +420,8 @@ def _refine(problem, current, queue, scores: _Scores, bau, space, cp_symmetry, v
         inside = scores.feasible(obs)
         for i in range(n_cand):
             if radius[i] > 0:
-                move, restore = _direction(current[i], obs[i], jac[i], radius[i], scores, bau)
+                move, restore = _direction(current[i], obs[i], jac[i], radius[i], scores, bau,
+                                           space.model_dim if space.nuisance else None)
                 step = move + restore
                 trials[i, :-1] += np.asarray(LINE_SEARCH)[:, None] * step
                 trials[i, -1] += SHORTEST_FRACTION * step if (inside[i] or not bau) else restore
@@ -468,13 +489,17 @@ def optimise(
     gradient: str = "reverse",
     start: str = "sample",
     gradient_cost: float | None = None,
+    rate_uncertainty: float = 1.0,
 ) -> OptimisationResult:
     """Screen-and-refine maximisation of the LTA or max |Y_e| with Y_B in the band target·(1 ± tolerance) (module
     docstring). ``budget`` counts solve-equivalents; ``extra_starts`` are θ-like dicts (M, delta_M, im_omega, re_omega,
     delta, eta) refined first (warm starts from neighbouring masses). ``screen_fraction = 1`` with
     ``sampler="random"`` is the plain random scan the optimiser is judged against. ``start="freeze-out"`` puts
     ``candidates`` guesses of the paper's §5.3 freeze-out recipe (:func:`lta_jax.studies.freeze_out.freeze_out_starts`:
-    T_out from the Γ_N eigenvalues, (ΔM, Re ω) minimising δM(T_out)) first in the refinement queue."""
+    T_out from the Γ_N eigenvalues, (ΔM, Re ω) minimising δM(T_out)) first in the refinement queue.
+    ``rate_uncertainty = F > 1``: every rate coefficient gets a smooth nuisance factor in [1/F, F]
+    (:mod:`lta_jax.rates.uncertainty`, 24 parameters) that the refinement moves together with the model parameters
+    (the screen uses central rates); the best point's factors are in ``best["rate_factors"]``."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     for name, value in (("bau_target", bau_target), ("bau_tolerance", bau_tolerance), ("mass", mass),
@@ -496,6 +521,9 @@ def optimise(
         raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
     if gradient not in GRADIENTS:
         raise ValueError(f"gradient must be one of {tuple(GRADIENTS)}, got {gradient!r}")
+    from lta_jax.rates.uncertainty import check_uncertainty_factor, describe_factors
+
+    rate_uncertainty = check_uncertainty_factor(rate_uncertainty)
     if start not in STARTS:
         raise ValueError(f"start must be one of {STARTS}, got {start!r}")
     values_and_jacobians = GRADIENTS[gradient]
@@ -513,7 +541,7 @@ def optimise(
         # The paper scans "in the vicinity" of the recipe's values: the screen samples a narrow box around them.
         box = vicinity_box(recipe_starts, box)
         extra_starts = list(recipe_starts) + list(extra_starts)
-    space = _Space.make(box, mass, mass_bounds if free_mass else None)
+    space = _Space.make(box, mass, mass_bounds if free_mass else None, rate_uncertainty)
     reference = ModelParameters(mass, 1e-11, 0.0, math.pi / 2, 0.0, 0.0, hierarchy=hierarchy)
     for m in ((lo_m, hi_m) if free_mass else (mass,)):  # validate the range for every mass the optimiser may visit
         rates.check_range(t_end, t_start, m)
@@ -548,7 +576,8 @@ def optimise(
                 history.append(row)
             top = state["top"]
             if row["status"] == "success" and (len(top) < VERIFIED_AT_MOST or merit[i] > top[-1]["merit"]):
-                key = tuple(round(row[k], 12) for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta"))
+                key = tuple(round(row[k], 12) for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")) + tuple(
+                    round(x, 12) for x in row.get("rate_log_factors", ()))
                 if all(r["_key"] != key for r in top):
                     top.append(dict(row, _key=key))
                     top.sort(key=lambda r: -r["merit"])
@@ -556,7 +585,8 @@ def optimise(
 
     # 1. Screen.
     n_screen = max(1, int(budget * screen_fraction))
-    sample = starting_points(n_screen, sampler=sampler, seed=seed, dim=space.dim)
+    # The screen samples the model parameters at central rates; the refinement moves the rate factors too.
+    sample = space.central(starting_points(n_screen, sampler=sampler, seed=seed, dim=space.model_dim))
     screen_obs = np.empty((0, 6 + diluted))
     screen_v = np.empty((0, space.dim))
     with _progress(progress, budget, f"{objective} at M = {mass:g} GeV") as bar:
@@ -579,6 +609,8 @@ def optimise(
             refinement = _refine(problem, np.stack([queue.pop(0) for _ in range(n_cand)]), queue, scores, bau,
                                  space, cp_symmetry, values_and_jacobians, gradient_cost, budget, state, record, bar)
     best, rejected = _verified_best(state, scores, rates, hierarchy, t_start, t_end, thermo, susceptibility)
+    if "rate_log_factors" in best:
+        best["rate_factors"] = describe_factors(best.pop("rate_log_factors"))
     if best["status"] == "success":
         if diluted:
             from lta_jax.studies.dilution import effective_observables
@@ -588,7 +620,7 @@ def optimise(
                     bau_target=bau_target, bau_tolerance=bau_tolerance, budget=budget, seed=seed,
                     candidates=candidates, screen_fraction=screen_fraction, sampler=sampler, T_start=t_start,
                     T_end=t_end, steps=steps, gradient=gradient, box={k: list(v) for k, v in box.items()},
-                    start=start)
+                    start=start, rate_uncertainty=rate_uncertainty)
     if start == "freeze-out":
         settings["freeze_out_starts"] = recipe_starts
     return OptimisationResult(best=best, history=history, solve_equivalents=float(state["used"]), budget=budget,
@@ -638,7 +670,7 @@ def _to_v(start: dict, space: _Space) -> np.ndarray:
     if space.mass_bounds is not None:
         a, b = (math.log(m) for m in space.mass_bounds)
         v = np.append(v, (math.log(start["M"]) - a) / (b - a))
-    return v
+    return space.central(v)
 
 
 def _ranked(vs, obs, scores: _Scores, bau: bool):
@@ -672,7 +704,8 @@ def _row(theta, obs, objective, scores: _Scores, conjugated, hierarchy) -> dict:
         "Y_B": float(obs[0]) if ok else math.nan, "Y_L_end": float(obs[1]) if ok else math.nan,
         "soft_max_abs_Y_e": float(obs[5]) if ok else math.nan,
         "feasible": bool(scores.feasible(obs)),
-    } | ({"D_fin": float(obs[DILUTION_INDEX]) if ok else math.nan} if scores.diluted else {})
+    } | ({"D_fin": float(obs[DILUTION_INDEX]) if ok else math.nan} if scores.diluted else {}) | (
+        {"rate_log_factors": [float(x) for x in theta[6:]]} if len(theta) > 6 else {})
 
 
 #: Most full (adaptive) solves spent on confirming the best point's Y_B (:func:`_verified_best`).
@@ -721,6 +754,10 @@ def _full_solve(best: dict, rates, hierarchy, t_start, t_end, thermo, susceptibi
 
     params = ModelParameters(best["M"], best["delta_M"], best["im_omega"], best["re_omega"], best["delta"],
                              best["eta"], hierarchy=hierarchy)
+    if "rate_log_factors" in best:  # the point's rate factors (rate-uncertainty optimisation)
+        from lta_jax.rates.uncertainty import RateUncertainty
+
+        rates = RateUncertainty(rates, best["rate_log_factors"])
     sol = solve(params, rates, t_start=t_start, t_end=t_end, thermo=thermo, susceptibility=susceptibility)
     s = summary(sol)
     return {"max_abs_Y_e": s.get("max_abs_Y_e"), "T_max_Y_e": s.get("T_max_Y_e"), "full_solve_status": sol.status,

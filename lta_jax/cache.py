@@ -164,15 +164,25 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
+def _platform() -> str:
+    """Where programs run: the backend and the device kind (a cache directory shared by CPU and GPU hosts, a cluster
+    home directory, keeps one program per platform)."""
+    import jax
+
+    return f"{jax.default_backend()}:{jax.devices()[0].device_kind}"
+
+
 def cached_program_call(name: str, fn: Callable, args: tuple, out_treedef):
     """``fn(*args)`` through a program serialised with ``jax.export`` in ``<cache>/programs``, or None (the caller then
     runs its jitted function) when the program cache is off or the call cannot be exported.
 
     The key is the structure, shapes and dtypes of the array arguments, the description of the non-array ones (which
-    become constants of the program), the package's code and the library versions; the arrays themselves are inputs,
-    so one program serves every parameter point of the same set-up. The output must have the structure
-    ``out_treedef`` (given by the caller: rebuilding it from the program would need the tracing this avoids). A call
-    that cannot be exported (e.g. host callbacks) leaves a marker and is not tried again."""
+    become constants of the program), the platform (:func:`_platform`), the package's code and the library
+    versions; the arrays themselves are inputs, so one program serves every parameter point of the same set-up. The
+    output must have the structure ``out_treedef`` (given by the caller: rebuilding it from the program would need the
+    tracing this avoids). A call
+    that cannot be exported (e.g. host callbacks) leaves a marker and is not tried again; a program read back that
+    cannot be called here returns None (the caller traces instead)."""
     root = cache_root()
     if not _PROGRAMS["enabled"] or root is None:
         return None
@@ -183,7 +193,8 @@ def cached_program_call(name: str, fn: Callable, args: tuple, out_treedef):
     dynamic, static = eqx.partition(args, eqx.is_array)
     leaves, in_tree = jax.tree_util.tree_flatten(dynamic)
     static_leaves, static_tree = jax.tree_util.tree_flatten(static)
-    described = f"{name}|{in_tree}|{[(x.shape, str(x.dtype)) for x in leaves]}|{static_tree}|{static_leaves!r}"
+    described = (f"{name}|{in_tree}|{[(x.shape, str(x.dtype)) for x in leaves]}|{static_tree}|{static_leaves!r}|"
+                 f"{_platform()}")
     if "0x" in described:  # an object described by its address: no stable key
         return None
     key = hashlib.sha256(f"{described}|{_code_digest()}".encode()).hexdigest()[:24]
@@ -224,7 +235,10 @@ def cached_program_call(name: str, fn: Callable, args: tuple, out_treedef):
             os.replace(tmp, program)
         except OSError:
             pass
-    return jax.tree_util.tree_unflatten(out_treedef, exported.call(*leaves))
+    try:
+        return jax.tree_util.tree_unflatten(out_treedef, exported.call(*leaves))
+    except Exception:  # noqa: BLE001 — a program that cannot run here (another platform's, a stale format): trace
+        return None
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -160,8 +160,9 @@ def test_failed_solve_gives_strict_json_with_nulls(tmp_path):
 def test_progress_bars_write_to_stderr():
     from lta_jax.studies.optimise import _progress
 
-    bar = _progress(True, 3, "optimising")
-    assert bar.progress.console.stderr
+    with _progress(True, 3, "optimising") as bar:  # the package's one progress implementation (studies/output.py)
+        assert bar.bar.console.stderr
+        bar.update(2)
 
 
 def test_strict_json_helper():
@@ -330,3 +331,29 @@ def test_plot_process_draws_the_figure_of_the_command(tmp_path):
     unused = plot_process.start()
     unused.close()
     assert unused._proc.returncode == 0
+
+
+def test_program_cache_is_keyed_by_platform_and_falls_back(tmp_path, monkeypatch):
+    """A cache directory shared by CPU and GPU hosts keeps one program per platform (the key names it), and a program
+    read back that cannot run here makes the caller trace instead (None) rather than fail."""
+    import jax
+    import jax.numpy as jnp
+    from jax import export
+
+    from lta_jax import cache
+
+    monkeypatch.setenv("LTA_JAX_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(cache._PROGRAMS, "enabled", True)
+    fn, args = (lambda x: x * 2.0), (jnp.arange(3.0),)
+    treedef = jax.tree_util.tree_structure(jnp.zeros(3))
+    assert list(cache.cached_program_call("double", fn, args, treedef)) == [0.0, 2.0, 4.0]
+    monkeypatch.setattr(cache, "_platform", lambda: "gpu:NVIDIA H100")  # another host of the same cluster
+    assert list(cache.cached_program_call("double", fn, args, treedef)) == [0.0, 2.0, 4.0]
+    assert len(list((tmp_path / "programs").glob("double-*.jaxexport"))) == 2
+
+    class Unrunnable:
+        def call(self, *args):
+            raise ValueError("exported for platforms ('cuda',) but used on ('cpu',)")
+
+    monkeypatch.setattr(export, "deserialize", lambda blob: Unrunnable())
+    assert cache.cached_program_call("double", fn, args, treedef) is None

@@ -70,8 +70,42 @@ def precheck_rate_spec(spec, t_low: float, t_high: float, mass: float, kinetics:
         raise FileNotFoundError(f"rate table not found: {spec} (or use --rates computed|computed-ulysses|provisional)")
 
 
+def check_output_file(path, option: str) -> None:
+    """An output file of a command, checked before any work (a result must never be computed and then lost): its
+    folder exists and is writable, and the path is not a folder. ``None``: nothing to write."""
+    if path is None or str(path) == "":
+        return
+    import os
+
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"{option} {target}: is a directory, not a file")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ValueError(f"{option} {target}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ValueError(f"{option} {target}: not writable")
+
+
+def check_output_dir(path, option: str) -> None:
+    """An output directory (created if missing, resumed if present), checked before any work: not an existing file,
+    and its nearest existing ancestor a writable folder."""
+    import os
+
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"{option} {target}: exists and is not a directory")
+    ancestor = target
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
+        raise ValueError(f"{option} {target}: {ancestor} is not a writable folder")
+
+
 def check_settings(settings: dict) -> CheckedSettings:
     """Parse and check every setting that needs no model: raises ``ValueError``/``FileNotFoundError``."""
+    for key, option in (("json", "--json"), ("plot", "--plot"), ("export", "--export")):
+        check_output_file(settings.get(key), option)
     hierarchy = str(settings.get("hierarchy", "NH")).upper()
     check_hierarchy(hierarchy)
     values = dict(mass=number(settings, "M"), delta_mass=number(settings, "delta_M"),

@@ -81,6 +81,19 @@ def _prepared_run(settings: dict, after_checks=None):
     return run
 
 
+def _check_outputs(files=(), directory=None) -> None:
+    """Every output path before any work (exit 2): ``files`` as (path, option) pairs, ``directory`` = (path, option)."""
+    from lta_jax.cli.checks import check_output_dir, check_output_file
+
+    try:
+        for path, option in files:
+            check_output_file(path, option)
+        if directory is not None:
+            check_output_dir(*directory)
+    except ValueError as err:
+        _fail(str(err))
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
@@ -221,6 +234,7 @@ def diagnose(
     settings.pop("json", None)
     if not 10 <= points <= 5000:
         _fail(f"--points must be between 10 and 5000, got {points}")
+    _check_outputs([(json_path, "--json"), (plot, "--plot")])
     run = _prepared_run(settings)
     import numpy as np
 
@@ -312,6 +326,7 @@ def optimise(
     from lta_jax.model.validity import check_hierarchy
     from lta_jax.studies.choices import GRADIENT_METHODS, OBJECTIVES, STARTS
 
+    _check_outputs([(json_path, "--json"), (plot, "--plot")])
     try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
         check_hierarchy(hierarchy.upper())
         if gradient not in GRADIENT_METHODS:
@@ -322,6 +337,8 @@ def optimise(
                             ("--M", M)):
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
+        if budget > 1e7:  # lta_jax.studies.optimise.MAX_BUDGET, checked here before JAX is imported
+            raise ValueError(f"--budget {budget:g} is more than the optimiser runs (at most 1e7 solve-equivalents)")
         if candidates < 1:
             raise ValueError("--candidates must be ≥ 1")
         if start not in STARTS:
@@ -347,12 +364,14 @@ def optimise(
     if json_path:
         write_json_atomic(json_path, out)
     if plot:
-        opt.plot_history(result, plot)
+        from lta_jax.cli.plotting import plot_history
+
+        plot_history(result, plot)
     summary_out = {k: v for k, v in out.items() if k != "history"}
     typer.echo(to_json(summary_out))
 
 
-@app.command()
+@app.command()  # long: most of its lines declare its options
 def envelope(
     more_masses: Optional[list[float]] = typer.Argument(None, help="further masses after --masses (--masses 0.5 1 2)",
                                                          show_default=False),
@@ -385,6 +404,7 @@ def envelope(
     from lta_jax.studies.choices import GRADIENT_METHODS, OBJECTIVES, SCHEDULES, STARTS
 
     mass_list = ([masses] if masses is not None else []) + list(more_masses or [])
+    _check_outputs(directory=(out, "--out"))
     try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
         check_hierarchy(hierarchy.upper())
         if objective not in OBJECTIVES:
@@ -393,8 +413,8 @@ def envelope(
             raise ValueError("give the masses: --masses 0.5 1 2 5 10 20 30")
         if start not in STARTS:
             raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
-        if not (math.isfinite(budget_per_mass) and budget_per_mass > 0):
-            raise ValueError(f"--budget-per-mass must be positive, got {budget_per_mass!r}")
+        if not (math.isfinite(budget_per_mass) and 0 < budget_per_mass <= 1e7):
+            raise ValueError(f"--budget-per-mass must be positive and at most 1e7, got {budget_per_mass!r}")
         _check_gradient_cost(gradient_cost)
         if gradient not in GRADIENT_METHODS:
             raise ValueError(f"--gradient must be one of {GRADIENT_METHODS}, got {gradient!r}")
@@ -440,7 +460,7 @@ def envelope(
 
 @app.command()
 def scan(
-    card: pathlib.Path = typer.Option(..., "--card", help="scan card (TOML; format in lta_jax/scan.py and the README)"),
+    card: pathlib.Path = typer.Option(..., "--card", help="scan card (TOML; format in docs/scans.md)"),
     out: pathlib.Path = typer.Option(..., "--out", help="output directory (created; an existing one is resumed)"),
     max_chunks: Optional[int] = typer.Option(None, "--max-chunks", help="stop after this many new chunks"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
@@ -461,6 +481,7 @@ def scan(
         parse_card(card_dict)
     except Exception as err:  # TOML syntax or card content: exit 2 before any compilation
         _fail(f"bad scan card {card}: {err}")
+    _check_outputs(directory=(out, "--out"))
     from lta_jax.studies.cluster import cluster_options
     try:  # the command line overrides the card's [cluster] table
         cluster = cluster_options(scheduler, workers, card_dict.get("cluster"))
@@ -490,17 +511,21 @@ def rates(
     compare: Optional[pathlib.Path] = typer.Option(None, "--compare", help="a 9-column table to overlay/compare"),
 ):
     """Write a rate model as a 9-column table in the authors' format; optionally plot it against another table."""
-    from lta_jax.cli.settings import rate_model_from_spec
-    from lta_jax.rates.computed import rate_table, write_rate_table
-    from lta_jax.rates.base import TabulatedRates
-
-    try:
+    try:  # plain checks first: bad input exits 2 before JAX is imported
         if not (math.isfinite(M) and M > 0):
             raise ValueError(f"HNL mass M must be positive and finite, got {M!r}")
         if not (0 < T_low < T_high and math.isfinite(T_high)):
             raise ValueError(f"need 0 < T_low < T_high, got {T_low!r}, {T_high!r}")
         if rows < 2:
             raise ValueError("need at least 2 rows")
+    except ValueError as err:
+        _fail(str(err))
+    _check_outputs([(out, "--out"), (plot, "--plot")])
+    from lta_jax.rates.base import TabulatedRates
+    from lta_jax.rates.computed import rate_table, write_rate_table
+    from lta_jax.rates.specs import rate_model_from_spec
+
+    try:
         enable_compilation_cache()
         model = rate_model_from_spec(rates_spec)
         model.check_range(T_low, T_high, M)
@@ -552,6 +577,7 @@ def dilution(
             raise ValueError(f"lifetime limit must be positive, got {lifetime_limit!r}")
     except ValueError as err:
         _fail(str(err))
+    _check_outputs([(json_path, "--json"), (plot, "--plot")])
     enable_compilation_cache()
     from lta_jax.model.parameters import ModelParameters
     from lta_jax.plasma.thermodynamics import in_house_thermodynamics
@@ -610,11 +636,30 @@ def version():
 _PROMPT_EXIT = {"allowed": False}
 
 
+def _plain_physics_warnings() -> None:
+    """On the command line a PhysicsWarning reads ``warning: <message>`` on stderr: the file and line it would name
+    are the ``lta-jax`` entry script's, which tell a user nothing. Other warnings keep Python's format."""
+    import warnings
+
+    from lta_jax.warnings import PhysicsWarning
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PhysicsWarning):
+            (file or sys.stderr).write(f"warning: {message}\n")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main():  # pragma: no cover
     """Entry point of ``lta-jax``. After ``solve``, the process ends as soon as its exit handlers have run: the
     interpreter's teardown (destroying JAX's compiled programs and backend, module by module) took 0.5 s of a
     repeated ``lta-jax solve``'s ≈ 4 s, with nothing left to do by then (its files are written and closed, the plot
     process has finished, stdout and stderr are flushed here). Other commands (Dask clusters among them) end as usual."""
+    _plain_physics_warnings()
     try:
         app()
     except SystemExit as stop:

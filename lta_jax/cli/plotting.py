@@ -299,3 +299,60 @@ def plot_diagnostics(diag: dict, path, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_history(result, path, baselines: dict | None = None):
+    """Left: objective of every evaluation against the solve-equivalents spent (screen grey, refinement coloured per
+    candidate, best feasible so far in black; ``baselines`` {label: value} as horizontal lines). Right: Y_B/target of
+    the same evaluations with the feasible band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    settings = result.settings
+    target, tol = settings["bau_target"], settings["bau_tolerance"]
+    rows = result.history
+    n_screen = result.screened
+    x = np.array([r["solve_equivalents"] for r in rows], dtype=float)  # spent when each evaluation was done
+    obj = np.array([r["objective"] for r in rows], dtype=float)
+    y_b = np.array([r["Y_B"] for r in rows], dtype=float) / target
+    feasible = np.array([r["feasible"] for r in rows])
+    screen = np.array([r["phase"] == "screen" for r in rows])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ax1.semilogy(x[screen], obj[screen], ".", color="0.75", ms=3, label="screen")
+    ax1.semilogy(x[screen & feasible], obj[screen & feasible], ".", color="0.35", ms=4, label="screen, feasible")
+    cands = sorted({r["candidate"] for r in rows if r["phase"] == "refine"})
+    cmap = plt.get_cmap("tab10")
+    for i, cand in enumerate(cands):
+        sel = np.array([r["phase"] == "refine" and r["candidate"] == cand and r["accepted"] for r in rows])
+        ax1.semilogy(x[sel], obj[sel], "-", color=cmap(i % 10), lw=1, alpha=0.8)
+    best, best_x, best_y = -np.inf, [], []
+    for xi, oi, fi in zip(x, obj, feasible):
+        if fi and oi > best:
+            best = oi
+        if np.isfinite(best):
+            best_x.append(xi)
+            best_y.append(best)
+    ax1.semilogy(best_x, best_y, "k-", lw=2, label="best feasible so far")
+    for j, (label, value) in enumerate((baselines or {}).items()):
+        ax1.axhline(value, ls="--", color=cmap((j + 5) % 10), label=label)
+    ax1.axvline(n_screen, color="0.5", lw=0.8, ls=":")
+    ax1.set_xlabel("solve-equivalents spent")
+    ax1.set_ylabel("|Y_L(T_end)|" if settings["objective"] == "lta" else "soft max |Y_e|")
+    ax1.set_title(f"{settings['objective']}, M = {settings['M']:g} GeV {settings['hierarchy']}, "
+                  f"{'BAU band' if settings['bau'] else 'no BAU constraint'}", fontsize=10)
+    finite = obj[np.isfinite(obj) & (obj > 0)]
+    if finite.size:
+        ax1.set_ylim(max(finite.min(), finite.max() * 1e-6), finite.max() * 3)
+    ax1.legend(fontsize=7, loc="lower right")
+    ax2.plot(x[screen], y_b[screen], ".", color="0.75", ms=3)
+    ax2.plot(x[~screen], y_b[~screen], ".", color="C1", ms=4, label="refinement")
+    ax2.axhspan(1 - tol, 1 + tol, color="C2", alpha=0.25, label="feasible band")
+    ax2.set_yscale("symlog", linthresh=0.1)
+    ax2.set_xlabel("solve-equivalents spent")
+    ax2.set_ylabel("Y_B / target")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -139,7 +139,9 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     ``hold_frozen=False``: no hold — the implicit solver all the way (the reference the hold is tested against; below
     ~10 GeV it exceeds its step budget). ``options``: the :class:`KineticOptions`;
     ``solver_options``: those of the standard solve, also used for the linear part when they are the adaptive Magnus
-    solver (else that part uses the default :class:`~lta_jax.solver.integrate.SolverOptions`)."""
+    solver (else that part uses the default :class:`~lta_jax.solver.integrate.SolverOptions`). Long on purpose: the three parts (standard
+    solve, implicit part while the condensate acts, the held linear part) share the saved temperatures and pick
+    rows from each other."""
     from lta_jax.model.parameters import validate_parameters
     from lta_jax.rates.interpolated import cached_table
     from lta_jax.solver.integrate import solve

@@ -3,7 +3,9 @@
 All rates are the package's own — the rate matrices of :func:`lta_jax.kinetics.averaged.system_rate_matrices` and the
 Jacobian of :func:`lta_jax.kinetics.averaged.kinetic_rhs` — so the diagnostics describe exactly the equations solved.
 Every function takes a :class:`KineticSystem` and a temperature [GeV]; they are pure JAX and ``vmap`` over temperatures
-or systems (the general eigenvalues of A(T) use :func:`jax.numpy.linalg.eigvals`, which runs on CPU only).
+or systems (the general eigenvalues of A(T) use :func:`jax.numpy.linalg.eigvals`: on CPU LAPACK; on a CUDA GPU JAX
+lowers it to cuSOLVER's geev where cuSOLVER ≥ 11.7.1, else to LAPACK on the host — read from jaxlib 0.10.2, not run on
+a GPU here).
 
 * Γ_N eigenvalues over H (paper Figs. 4, 11, 13): the two damping rates of the HNLs; where they cross H the HNLs come
   into (T_in) or drop out of (T_out) equilibrium.
@@ -52,7 +54,7 @@ def linear_matrix(system: KineticSystem, temperature) -> Float[Array, "11 11"]:
 def linear_eigenvalues_over_hubble(system: KineticSystem, temperature) -> Float[Array, "2"]:
     """(|Re λ|_min, |Re λ|_max)/H of the eigenvalues λ of the rate matrix H_z A(T), H_z = dz/dt (paper Fig. 5).
 
-    CPU only (general eigenvalues, :func:`jax.numpy.linalg.eigvals`)."""
+    General eigenvalues (:func:`jax.numpy.linalg.eigvals`; on a GPU, cuSOLVER or LAPACK on the host: module docstring)."""
     a = linear_matrix(system, temperature)
     scale = expansion_rate(system, temperature) / system.thermo.hubble_rate(temperature)
     real = jnp.abs(jnp.real(jnp.linalg.eigvals(a))) * scale
@@ -67,7 +69,8 @@ L_MINUS = (1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
 def slowest_combination_overlaps(system: KineticSystem, temperature) -> Float[Array, "2"]:
     """|cos| of the angle between the slowest combination of the state — the left eigenvector ℓ of A(T) with the
     smallest |Re λ|, so that d(ℓ·x)/dz = λ ℓ·x — and L+, L− (4.4). The paper's statement "L± are nearly conserved"
-    (§4) is that this combination is L− at high and L+ at low temperature (its rate is |Re λ|_min). CPU only."""
+    (§4) is that this combination is L− at high and L+ at low temperature (its rate is |Re λ|_min). General
+    eigenvalues: the module docstring says on which devices."""
     lam, left = jnp.linalg.eig(linear_matrix(system, temperature).T)
     i = jnp.argmin(jnp.abs(jnp.real(lam)))
     vec = left[:, i]

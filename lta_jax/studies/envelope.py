@@ -104,7 +104,8 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
     :func:`lta_jax.studies.optimise.optimise` (fixed instead of measured: the envelope is then reproducible);
     ``gradient``: the optimiser's derivatives (recorded in the settings unless the default); ``rate_uncertainty`` = F > 1:
     every optimisation also moves the rate factors within [1/F, F] (:mod:`lta_jax.rates.uncertainty`; the optimistic
-    edge of the band, recorded in the settings)."""
+    edge of the band, recorded in the settings). Long because of its
+    docstring and the resume/cluster bookkeeping, which share the ``done`` map and the single writer ``finish``."""
     masses = sorted(float(m) for m in masses)
     if not masses or any(not (math.isfinite(m) and m > 0) for m in masses):
         raise ValueError(f"masses must be positive numbers, got {masses!r}")

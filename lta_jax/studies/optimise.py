@@ -53,6 +53,7 @@ instead, and then a run is reproducible wherever it runs (same seed, same result
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.gradients import ObservableMap, make_observable_map
 from lta_jax.solver.methods import SolverOptions
+from lta_jax.studies.output import stderr_progress
 from lta_jax.studies.updates import refinement_rule
 from lta_jax.studies.boxes import LARGE_LTA_BOX, PERIODIC, box_sample, starting_points  # noqa: F401  (re-exported)
 
@@ -84,6 +86,8 @@ DEFAULT_CANDIDATES = 8
 #: 0.5, paired runs (same Sobol sequence) at M = 1, 2, 5, 10 GeV, seeds 0–11, budget 500: higher best feasible |Y_L|
 #: in 39 of 48 runs, geometric-mean ratio 1.07, 1.15, 0.87, 1.31 (docs/optimisation.md); 0.15 was mixed.
 DEFAULT_SCREEN_FRACTION = 0.3
+#: Largest budget in solve-equivalents (the screen, 30 % of it, is planned in memory: 1e7 is ~100 MB and ~14 h).
+MAX_BUDGET = 10_000_000
 #: Screening batch (one compiled vmap over this many points).
 CHUNK = 64
 
@@ -366,7 +370,9 @@ INITIAL_RADIUS, MAX_RADIUS, RESTART_RADIUS = 0.05, 0.3, 1e-5
 def _refine(problem, current, queue, scores: _Scores, bau, space, cp_symmetry, values_and_jacobians, gradient_cost,
             budget, state, record, bar) -> dict:
     """Refinement (module docstring, step 2): value + Jacobian of the candidates that moved, then a batched line search
-    of every candidate's projected step (values only), until the budget is spent. Returns the accounting."""
+    of every candidate's projected step (values only), until the budget is spent. Returns the accounting.
+    One function on purpose: every iteration updates the candidates' coordinates, observables, Jacobians, radii and
+    the queue together; split, each piece would take and return all of them."""
     n_cand, dim = current.shape
     n_trials = len(LINE_SEARCH) + 1
     costs: dict = {}  # solve-equivalents per row of a value + Jacobian batch of n rows (measured per batch shape)
@@ -500,105 +506,32 @@ def optimise(
     ``rate_uncertainty = F > 1``: every rate coefficient gets a smooth nuisance factor in [1/F, F]
     (:mod:`lta_jax.rates.uncertainty`, 24 parameters) that the refinement moves together with the model parameters
     (the screen uses central rates); the best point's factors are in ``best["rate_factors"]``."""
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    for name, value in (("bau_target", bau_target), ("bau_tolerance", bau_tolerance), ("mass", mass),
-                        ("budget", budget)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    if not 0 < screen_fraction <= 1:
-        raise ValueError(f"screen_fraction must be in (0, 1], got {screen_fraction!r}")
-    if gradient_cost is not None and not (math.isfinite(gradient_cost) and gradient_cost >= 1):
-        raise ValueError(f"gradient_cost (solve-equivalents per value + Jacobian) must be ≥ 1, got {gradient_cost!r}")
-    if candidates < 1 or steps < 10:
-        raise ValueError("candidates must be ≥ 1 and steps ≥ 10")
-    if hierarchy not in ("NH", "IH"):
-        raise ValueError(f"hierarchy must be NH or IH, got {hierarchy!r}")
-    lo_m, hi_m = mass_bounds
-    if not (0 < lo_m < hi_m):
-        raise ValueError(f"invalid mass bounds {mass_bounds!r}")
-    if sampler not in ("sobol", "random"):
-        raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
-    if gradient not in GRADIENTS:
-        raise ValueError(f"gradient must be one of {tuple(GRADIENTS)}, got {gradient!r}")
-    from lta_jax.rates.uncertainty import check_uncertainty_factor, describe_factors
+    rate_uncertainty = _check_settings(objective, bau_target, bau_tolerance, mass, budget, screen_fraction,
+                                       gradient_cost, candidates, steps, hierarchy, mass_bounds, sampler, gradient,
+                                       rate_uncertainty, start)
+    from lta_jax.rates.uncertainty import describe_factors
 
-    rate_uncertainty = check_uncertainty_factor(rate_uncertainty)
-    if start not in STARTS:
-        raise ValueError(f"start must be one of {STARTS}, got {start!r}")
     values_and_jacobians = GRADIENTS[gradient]
     recipe_starts = []
     if start == "freeze-out":
-        from lta_jax.studies.freeze_out import freeze_out_starts, vicinity_box
-
         if free_mass:
             raise ValueError("start='freeze-out' needs a fixed mass (the recipe is per mass)")
-        recipe_starts = freeze_out_starts(candidates, mass, rates, hierarchy=hierarchy, box=box, seed=seed,
-                                          thermo=thermo, susceptibility=susceptibility)
-        if not recipe_starts:
-            raise ValueError(f"the freeze-out recipe found no guess at M = {mass:g} GeV in the box (the Γ_N "
-                             "eigenvalues never fall below H, or ΔM* lies outside it)")
-        # The paper scans "in the vicinity" of the recipe's values: the screen samples a narrow box around them.
-        box = vicinity_box(recipe_starts, box)
+        box, recipe_starts = _freeze_out_box(candidates, mass, rates, hierarchy, box, seed, thermo, susceptibility)
         extra_starts = list(recipe_starts) + list(extra_starts)
     space = _Space.make(box, mass, mass_bounds if free_mass else None, rate_uncertainty)
-    reference = ModelParameters(mass, 1e-11, 0.0, math.pi / 2, 0.0, 0.0, hierarchy=hierarchy)
-    for m in ((lo_m, hi_m) if free_mass else (mass,)):  # validate the range for every mass the optimiser may visit
-        rates.check_range(t_end, t_start, m)
-    fn = make_observable_map(reference, rates, t_start=t_start, t_end=t_end, thermo=thermo,
-                             susceptibility=susceptibility, solver_options=SolverOptions.fixed_grid(steps),
-                             mode="forward", single_mass=not free_mass)
     diluted = objective == "effective-lta"
-    if diluted:
-        from lta_jax.plasma.thermodynamics import in_house_thermodynamics
-        from lta_jax.studies.dilution import T_FIN, T_IN
-
-        dilution_thermo = in_house_thermodynamics() if thermo is None else thermo
-        dilution_thermo.check_range(T_FIN, T_IN)
-    problem = _Problem(fn, space, dilution_thermo if diluted else None, rows=(0, OBJECTIVE_INDEX[objective]))
+    problem = _build_problem(rates, space, objective, mass, hierarchy, mass_bounds if free_mass else None, t_start,
+                             t_end, thermo, susceptibility, steps)
     scores = _Scores(OBJECTIVE_INDEX[objective], bau_target, bau_tolerance, bau, diluted)
     t0 = time.perf_counter()
-    history: list = []
-    state = dict(used=0.0, top=[], full_solves=0)  # top: the best distinct evaluations by merit (verification candidates)
+    record = _Recorder(space, scores, objective, hierarchy, keep_history)
+    state, history = record.state, record.history
 
-    def record(phase, vs, obs, flip, candidate=None, iteration=None, accepted=None, cost=1.0):
-        """Record evaluations that have just been charged (``cost`` solve-equivalents each, the last ending at the
-        running total)."""
-        thetas = np.asarray(jax.vmap(space.theta)(jnp.asarray(vs)))
-        merit = scores.merit(obs)
-        for i in range(len(vs)):
-            row = _row(thetas[i], obs[i], objective, scores, bool(flip[i]), hierarchy)
-            row.update(phase=phase, merit=float(merit[i]),
-                       solve_equivalents=float(state["used"] - (len(vs) - 1 - i) * cost))
-            if candidate is not None:
-                row.update(candidate=int(candidate[i]), iteration=int(iteration), accepted=bool(accepted[i]))
-            if keep_history:
-                history.append(row)
-            top = state["top"]
-            if row["status"] == "success" and (len(top) < VERIFIED_AT_MOST or merit[i] > top[-1]["merit"]):
-                key = tuple(round(row[k], 12) for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")) + tuple(
-                    round(x, 12) for x in row.get("rate_log_factors", ()))
-                if all(r["_key"] != key for r in top):
-                    top.append(dict(row, _key=key))
-                    top.sort(key=lambda r: -r["merit"])
-                    del top[VERIFIED_AT_MOST:]
-
-    # 1. Screen.
+    # 1. Screen. The screen samples the model parameters at central rates; the refinement moves the rate factors too.
     n_screen = max(1, int(budget * screen_fraction))
-    # The screen samples the model parameters at central rates; the refinement moves the rate factors too.
     sample = space.central(starting_points(n_screen, sampler=sampler, seed=seed, dim=space.model_dim))
-    screen_obs = np.empty((0, 6 + diluted))
-    screen_v = np.empty((0, space.dim))
     with _progress(progress, budget, f"{objective} at M = {mass:g} GeV") as bar:
-        for lo in range(0, n_screen, CHUNK):
-            chunk = sample[lo:lo + CHUNK]
-            padded = np.concatenate([chunk, np.repeat(chunk[-1:], CHUNK - len(chunk), axis=0)])
-            obs = np.asarray(_values(problem, jnp.asarray(padded)))[: len(chunk)]
-            obs, v, flip = _fold(obs, chunk, space, cp_symmetry)
-            state["used"] += len(chunk)
-            record("screen", v, obs, flip)
-            screen_obs, screen_v = np.concatenate([screen_obs, obs]), np.concatenate([screen_v, v])
-            bar.update(state["used"])
+        screen_obs, screen_v = _screen(problem, space, sample, cp_symmetry, record, bar, 6 + diluted)
         screened = n_screen
 
         # 2. Refine.
@@ -626,6 +559,124 @@ def optimise(
     return OptimisationResult(best=best, history=history, solve_equivalents=float(state["used"]), budget=budget,
                               screened=screened, **refinement, rejected_by_full_solve=rejected,
                               full_solves=state["full_solves"], seconds=time.perf_counter() - t0, settings=settings)
+
+
+def _check_settings(objective, bau_target, bau_tolerance, mass, budget, screen_fraction, gradient_cost, candidates,
+                    steps, hierarchy, mass_bounds, sampler, gradient, rate_uncertainty, start) -> float:
+    """Every setting of :func:`optimise`, checked before anything is compiled; returns the rate-uncertainty factor F."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    for name, value in (("bau_target", bau_target), ("bau_tolerance", bau_tolerance), ("mass", mass),
+                        ("budget", budget)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    if budget > MAX_BUDGET:
+        raise ValueError(f"budget {budget:g} is more than the optimiser runs (at most {MAX_BUDGET:.0e} "
+                         "solve-equivalents, ~14 core-hours; its screen is held in memory)")
+    if not 0 < screen_fraction <= 1:
+        raise ValueError(f"screen_fraction must be in (0, 1], got {screen_fraction!r}")
+    if gradient_cost is not None and not (math.isfinite(gradient_cost) and gradient_cost >= 1):
+        raise ValueError(f"gradient_cost (solve-equivalents per value + Jacobian) must be ≥ 1, got {gradient_cost!r}")
+    if candidates < 1 or steps < 10:
+        raise ValueError("candidates must be ≥ 1 and steps ≥ 10")
+    if hierarchy not in ("NH", "IH"):
+        raise ValueError(f"hierarchy must be NH or IH, got {hierarchy!r}")
+    lo_m, hi_m = mass_bounds
+    if not (0 < lo_m < hi_m):
+        raise ValueError(f"invalid mass bounds {mass_bounds!r}")
+    if sampler not in ("sobol", "random"):
+        raise ValueError(f"sampler must be 'sobol' or 'random', got {sampler!r}")
+    if gradient not in GRADIENTS:
+        raise ValueError(f"gradient must be one of {tuple(GRADIENTS)}, got {gradient!r}")
+    from lta_jax.rates.uncertainty import check_uncertainty_factor
+
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {STARTS}, got {start!r}")
+    return check_uncertainty_factor(rate_uncertainty)
+
+
+class _Recorder:
+    """Charges and records evaluations: ``history`` (every row, if kept) and ``state`` — the solve-equivalents used,
+    the full solves, and ``top``, the best distinct evaluations by merit (the full solve's verification candidates)."""
+
+    def __init__(self, space: _Space, scores: _Scores, objective: str, hierarchy: str, keep_history: bool):
+        self.space, self.scores, self.objective, self.hierarchy = space, scores, objective, hierarchy
+        self.keep_history = keep_history
+        self.history: list = []
+        self.state = dict(used=0.0, top=[], full_solves=0)
+
+    def __call__(self, phase, vs, obs, flip, candidate=None, iteration=None, accepted=None, cost=1.0):
+        """Record evaluations that have just been charged (``cost`` solve-equivalents each, the last ending at the
+        running total)."""
+        state, scores = self.state, self.scores
+        thetas = np.asarray(jax.vmap(self.space.theta)(jnp.asarray(vs)))
+        merit = scores.merit(obs)
+        for i in range(len(vs)):
+            row = _row(thetas[i], obs[i], self.objective, scores, bool(flip[i]), self.hierarchy)
+            row.update(phase=phase, merit=float(merit[i]),
+                       solve_equivalents=float(state["used"] - (len(vs) - 1 - i) * cost))
+            if candidate is not None:
+                row.update(candidate=int(candidate[i]), iteration=int(iteration), accepted=bool(accepted[i]))
+            if self.keep_history:
+                self.history.append(row)
+            top = state["top"]
+            if row["status"] == "success" and (len(top) < VERIFIED_AT_MOST or merit[i] > top[-1]["merit"]):
+                key = tuple(round(row[k], 12) for k in ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")) + tuple(
+                    round(x, 12) for x in row.get("rate_log_factors", ()))
+                if all(r["_key"] != key for r in top):
+                    top.append(dict(row, _key=key))
+                    top.sort(key=lambda r: -r["merit"])
+                    del top[VERIFIED_AT_MOST:]
+
+
+def _screen(problem: _Problem, space: _Space, sample, cp_symmetry: bool, record: _Recorder, bar, n_obs: int):
+    """Solve the screening sample in batches of :data:`CHUNK` (the last one padded), CP-folded and recorded; returns
+    (observables, coordinates) of every screened point."""
+    screen_obs, screen_v = np.empty((0, n_obs)), np.empty((0, space.dim))
+    for lo in range(0, len(sample), CHUNK):
+        chunk = sample[lo:lo + CHUNK]
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], CHUNK - len(chunk), axis=0)])
+        obs = np.asarray(_values(problem, jnp.asarray(padded)))[: len(chunk)]
+        obs, v, flip = _fold(obs, chunk, space, cp_symmetry)
+        record.state["used"] += len(chunk)
+        record("screen", v, obs, flip)
+        screen_obs, screen_v = np.concatenate([screen_obs, obs]), np.concatenate([screen_v, v])
+        bar.update(record.state["used"])
+    return screen_obs, screen_v
+
+
+def _freeze_out_box(candidates, mass, rates, hierarchy, box, seed, thermo, susceptibility):
+    """(box, guesses) of ``start="freeze-out"``: the §5.3 recipe's guesses and, since the paper scans "in the vicinity"
+    of the recipe's values, a narrow box around them for the screen."""
+    from lta_jax.studies.freeze_out import freeze_out_starts, vicinity_box
+
+    guesses = freeze_out_starts(candidates, mass, rates, hierarchy=hierarchy, box=box, seed=seed, thermo=thermo,
+                                susceptibility=susceptibility)
+    if not guesses:
+        raise ValueError(f"the freeze-out recipe found no guess at M = {mass:g} GeV in the box (the Γ_N "
+                         "eigenvalues never fall below H, or ΔM* lies outside it)")
+    return vicinity_box(guesses, box), guesses
+
+
+def _build_problem(rates, space: _Space, objective: str, mass: float, hierarchy: str, mass_bounds, t_start, t_end,
+                   thermo, susceptibility, steps: int) -> _Problem:
+    """The map from normalised coordinates to observables the optimiser evaluates: the fixed-grid observable map of
+    ``steps`` steps (rates range-checked at every mass it may visit; ``mass_bounds`` for a free mass) and, for the
+    effective LTA, the dilution solve's thermodynamics."""
+    reference = ModelParameters(mass, 1e-11, 0.0, math.pi / 2, 0.0, 0.0, hierarchy=hierarchy)
+    for m in (mass_bounds if mass_bounds is not None else (mass,)):  # every mass the optimiser may visit
+        rates.check_range(t_end, t_start, m)
+    fn = make_observable_map(reference, rates, t_start=t_start, t_end=t_end, thermo=thermo,
+                             susceptibility=susceptibility, solver_options=SolverOptions.fixed_grid(steps),
+                             mode="forward", single_mass=mass_bounds is None)
+    diluted = objective == "effective-lta"
+    if diluted:
+        from lta_jax.plasma.thermodynamics import in_house_thermodynamics
+        from lta_jax.studies.dilution import T_FIN, T_IN
+
+        dilution_thermo = in_house_thermodynamics() if thermo is None else thermo
+        dilution_thermo.check_range(T_FIN, T_IN)
+    return _Problem(fn, space, dilution_thermo if diluted else None, rows=(0, OBJECTIVE_INDEX[objective]))
 
 
 def _refold(obs, jac, v, space, cp_symmetry):
@@ -772,93 +823,28 @@ def cp_conjugate(theta) -> np.ndarray:
 
 
 class _NoBar:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
     def update(self, completed):
         pass
 
 
-class _Bar:
-    def __init__(self, total, description):
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+class _TaskBar:
+    """The optimiser's view of a :func:`lta_jax.studies.output.stderr_progress` bar: ``update(completed)``."""
 
-        # stderr: stdout carries only the JSON result.
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 TextColumn("{task.completed:.0f}/{task.total:.0f} solve-equivalents"),
-                                 TimeRemainingColumn(), console=Console(stderr=True))
-        self.total, self.description = total, description
-
-    def __enter__(self):
-        self.progress.__enter__()
-        self.task = self.progress.add_task(self.description, total=self.total)
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
+    def __init__(self, bar, task):
+        self.bar, self.task = bar, task
 
     def update(self, completed):
-        self.progress.update(self.task, completed=completed)
+        self.bar.update(self.task, completed=completed)
 
 
+@contextlib.contextmanager
 def _progress(enabled: bool, total: float, description: str):
-    return _Bar(total, description) if enabled else _NoBar()
-def plot_history(result: OptimisationResult, path, baselines: dict | None = None):
-    """Left: objective of every evaluation against the solve-equivalents spent (screen grey, refinement coloured per
-    candidate, best feasible so far in black; ``baselines`` {label: value} as horizontal lines). Right: Y_B/target of
-    the same evaluations with the feasible band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    settings = result.settings
-    target, tol = settings["bau_target"], settings["bau_tolerance"]
-    rows = result.history
-    n_screen = result.screened
-    x = np.array([r["solve_equivalents"] for r in rows], dtype=float)  # spent when each evaluation was done
-    obj = np.array([r["objective"] for r in rows], dtype=float)
-    y_b = np.array([r["Y_B"] for r in rows], dtype=float) / target
-    feasible = np.array([r["feasible"] for r in rows])
-    screen = np.array([r["phase"] == "screen" for r in rows])
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    ax1.semilogy(x[screen], obj[screen], ".", color="0.75", ms=3, label="screen")
-    ax1.semilogy(x[screen & feasible], obj[screen & feasible], ".", color="0.35", ms=4, label="screen, feasible")
-    cands = sorted({r["candidate"] for r in rows if r["phase"] == "refine"})
-    cmap = plt.get_cmap("tab10")
-    for i, cand in enumerate(cands):
-        sel = np.array([r["phase"] == "refine" and r["candidate"] == cand and r["accepted"] for r in rows])
-        ax1.semilogy(x[sel], obj[sel], "-", color=cmap(i % 10), lw=1, alpha=0.8)
-    best, best_x, best_y = -np.inf, [], []
-    for xi, oi, fi in zip(x, obj, feasible):
-        if fi and oi > best:
-            best = oi
-        if np.isfinite(best):
-            best_x.append(xi)
-            best_y.append(best)
-    ax1.semilogy(best_x, best_y, "k-", lw=2, label="best feasible so far")
-    for j, (label, value) in enumerate((baselines or {}).items()):
-        ax1.axhline(value, ls="--", color=cmap((j + 5) % 10), label=label)
-    ax1.axvline(n_screen, color="0.5", lw=0.8, ls=":")
-    ax1.set_xlabel("solve-equivalents spent")
-    ax1.set_ylabel("|Y_L(T_end)|" if settings["objective"] == "lta" else "soft max |Y_e|")
-    ax1.set_title(f"{settings['objective']}, M = {settings['M']:g} GeV {settings['hierarchy']}, "
-                  f"{'BAU band' if settings['bau'] else 'no BAU constraint'}", fontsize=10)
-    finite = obj[np.isfinite(obj) & (obj > 0)]
-    if finite.size:
-        ax1.set_ylim(max(finite.min(), finite.max() * 1e-6), finite.max() * 3)
-    ax1.legend(fontsize=7, loc="lower right")
-    ax2.plot(x[screen], y_b[screen], ".", color="0.75", ms=3)
-    ax2.plot(x[~screen], y_b[~screen], ".", color="C1", ms=4, label="refinement")
-    ax2.axhspan(1 - tol, 1 + tol, color="C2", alpha=0.25, label="feasible band")
-    ax2.set_yscale("symlog", linthresh=0.1)
-    ax2.set_xlabel("solve-equivalents spent")
-    ax2.set_ylabel("Y_B / target")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    """A progress bar of solve-equivalents on stderr (the package's one implementation), or nothing."""
+    if not enabled:
+        yield _NoBar()
+        return
+    bar, task = stderr_progress(description, total, unit="solve-equivalents")
+    try:
+        yield _TaskBar(bar, task)
+    finally:
+        bar.stop()

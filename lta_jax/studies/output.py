@@ -39,7 +39,7 @@ def stderr_progress(label: str, total: int, done: int = 0, unit: str = "points")
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total} " + unit),
+    bar = Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} " + unit),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True))
     bar.start()
     return bar, bar.add_task(label, total=total, completed=done)

@@ -77,6 +77,9 @@ PRESETS = {
                   "re_omega": (0.4 * math.pi, 0.6 * math.pi), "delta": (0.0, 2 * math.pi),
                   "eta": (0.0, 2 * math.pi)},
 }
+#: Most points of one scan: its plan (six inputs per point, 48 bytes) stays below 0.5 GB, and at ~5 ms a point it is
+#: already about 14 core-hours.
+MAX_POINTS = 10_000_000
 SCANNABLE = ("M", "log10_M", "delta_M", "log10_delta_M", "im_omega", "re_omega", "delta", "eta")
 INPUTS = ("M", "delta_M", "im_omega", "re_omega", "delta", "eta")
 DEFAULT_FIXED = {"M": 1.0, "delta_M": 1.26e-11, "im_omega": -0.14, "re_omega": 0.52 * math.pi,
@@ -175,6 +178,9 @@ def parse_card(card: dict) -> ScanCard:
         n_points = int(scan["points"])
     if n_points < 1:
         raise ValueError(f"number of points must be ≥ 1, got {n_points}")
+    if n_points > MAX_POINTS:
+        raise ValueError(f"{n_points} points is more than one scan holds (at most {MAX_POINTS:.0e}: the plan alone "
+                         f"would take {n_points * 48 / 2**30:.3g} GiB); split it into several scans")
     chunk = int(scan.get("chunk", 8))
     if chunk < 1:
         raise ValueError(f"chunk must be ≥ 1, got {chunk}")

@@ -446,6 +446,8 @@ def solve_batch(
         callback: called as ``callback(done, total)`` after each finished point or chunk (progress bars).
         kinetics, n_modes, resolved_options: as in :func:`lta_jax.solve` ("resolved": the momentum-resolved
             equations; their observables are computed from the averaged projection, as for a single solve).
+    Long only through its signature and this docstring (about 50 lines of code: set-up, one runner per
+    strategy, one collector).
     """
     rates, grid, resolved_options = _kinetics(rates, kinetics, n_modes, resolved_options)
     if strategy not in STRATEGIES:

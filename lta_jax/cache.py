@@ -272,10 +272,3 @@ def first_time(kind: str, key) -> bool:
     seen[key] = True
     return True
 
-
-def forget(kind: str | None = None) -> None:
-    """Drop the in-memory entries of ``kind`` (all kinds when None)."""
-    if kind is None:
-        _MEMORY.clear()
-    else:
-        _MEMORY.pop(kind, None)

@@ -274,8 +274,12 @@ SCHEDULER_OPTION = typer.Option(None, "--scheduler", help="run on a running Dask
 WORKERS_OPTION = typer.Option(None, "--workers", help="run on a local Dask cluster of N worker processes "
                               "(default: in this process)")
 def _check_rate_uncertainty(value) -> None:
-    if not (math.isfinite(value) and value >= 1):
-        raise ValueError(f"--rate-uncertainty must be a finite factor ≥ 1 (1: central rates), got {value!r}")
+    from lta_jax.model.validity import check_uncertainty_factor
+
+    try:
+        check_uncertainty_factor(value)
+    except ValueError as err:
+        raise ValueError(f"--rate-uncertainty: {err}") from None
 
 
 def _check_gradient_cost(value) -> None:
@@ -324,7 +328,7 @@ def optimise(
     """Maximise the LTA or max |Y_e| under the BAU constraint: a Sobol screen of the large-LTA box, then projected
     gradient refinement of the best candidates (lta_jax/studies/optimise.py; docs/optimisation.md)."""
     from lta_jax.model.validity import check_hierarchy
-    from lta_jax.studies.choices import GRADIENT_METHODS, OBJECTIVES, STARTS
+    from lta_jax.studies.choices import GRADIENT_METHODS, MAX_BUDGET, OBJECTIVES, STARTS
 
     _check_outputs([(json_path, "--json"), (plot, "--plot")])
     try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
@@ -337,8 +341,9 @@ def optimise(
                             ("--M", M)):
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
-        if budget > 1e7:  # lta_jax.studies.optimise.MAX_BUDGET, checked here before JAX is imported
-            raise ValueError(f"--budget {budget:g} is more than the optimiser runs (at most 1e7 solve-equivalents)")
+        if budget > MAX_BUDGET:
+            raise ValueError(f"--budget {budget:g} is more than the optimiser runs (at most {MAX_BUDGET:.0e} "
+                             "solve-equivalents)")
         if candidates < 1:
             raise ValueError("--candidates must be ≥ 1")
         if start not in STARTS:
@@ -401,7 +406,7 @@ def envelope(
     """The largest LTA or max |Y_e| against M, with and without the BAU constraint (the paper's Figs. 8, 9, 17):
     one optimisation per mass, warm-started from its neighbours; resumable (rerun the same command)."""
     from lta_jax.model.validity import check_hierarchy
-    from lta_jax.studies.choices import GRADIENT_METHODS, OBJECTIVES, SCHEDULES, STARTS
+    from lta_jax.studies.choices import GRADIENT_METHODS, MAX_BUDGET, OBJECTIVES, SCHEDULES, STARTS
 
     mass_list = ([masses] if masses is not None else []) + list(more_masses or [])
     _check_outputs(directory=(out, "--out"))
@@ -413,8 +418,9 @@ def envelope(
             raise ValueError("give the masses: --masses 0.5 1 2 5 10 20 30")
         if start not in STARTS:
             raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
-        if not (math.isfinite(budget_per_mass) and 0 < budget_per_mass <= 1e7):
-            raise ValueError(f"--budget-per-mass must be positive and at most 1e7, got {budget_per_mass!r}")
+        if not (math.isfinite(budget_per_mass) and 0 < budget_per_mass <= MAX_BUDGET):
+            raise ValueError(f"--budget-per-mass must be positive and at most {MAX_BUDGET:.0e}, "
+                             f"got {budget_per_mass!r}")
         _check_gradient_cost(gradient_cost)
         if gradient not in GRADIENT_METHODS:
             raise ValueError(f"--gradient must be one of {GRADIENT_METHODS}, got {gradient!r}")

@@ -106,3 +106,11 @@ def check_computed_range(t_low: float, t_high: float, mass: float, t_min: float 
     if mass > t_low / 3:
         warn_user(f"computed rates: M = {mass:g} GeV is not ≪ T_end = {t_low:g} GeV; the neutrino self-energy is "
                   "evaluated at the light cone (z = M/T → 0), which degrades for M ≳ T/3")
+
+
+def check_uncertainty_factor(factor) -> float:
+    """F ≥ 1 and finite (F = 1: central rates), as a float; a clear ValueError otherwise (the rate-uncertainty
+    factor of :mod:`lta_jax.rates.uncertainty`; here, JAX-free, so that the command line checks it first)."""
+    if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor >= 1):
+        raise ValueError(f"the rate uncertainty factor F must be a finite number ≥ 1, got {factor!r}")
+    return float(factor)

@@ -27,6 +27,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from lta_jax.model import constants as c
+from lta_jax.model.validity import check_uncertainty_factor  # noqa: F401  (re-exported)
 from lta_jax.plasma.electroweak import higgs_vev
 from lta_jax.rates.base import COLUMN_NAMES, RateCoefficients, RateModel
 
@@ -82,13 +83,6 @@ class RateUncertainty(RateModel):
     def description(self) -> str:
         bound = float(jnp.max(jnp.abs(self.log_factors)))
         return f"{self.base.description} [rate factors within ×{math.exp(bound):.3g}]"
-
-
-def check_uncertainty_factor(factor) -> float:
-    """F ≥ 1 and finite (F = 1: central rates), as a float; a clear ValueError otherwise."""
-    if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor >= 1):
-        raise ValueError(f"the rate uncertainty factor F must be a finite number ≥ 1, got {factor!r}")
-    return float(factor)
 
 
 def describe_factors(log_factors) -> dict:

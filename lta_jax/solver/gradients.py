@@ -56,8 +56,8 @@ def vector_to_parameters(theta, like: ModelParameters) -> ModelParameters:
 
 class ObservableMap(eqx.Module):
     """θ ↦ observables for a fixed :class:`~lta_jax.solver.setup.Setup` (rates, plasma models, options, temperature
-    range) and fixed numerics. ``traced_table``: build an expensive rate model's table inside every evaluation (maps
-    used at several masses) instead of once at the set-up's mass."""
+    range) and fixed numerics. If the set-up's rate model is still expensive (``make_observable_map(...,
+    single_mass=False)``: maps used at several masses), its table is built inside every evaluation."""
 
     setup: Setup
     solver_options: SolverOptions = eqx.field(static=True)
@@ -173,7 +173,8 @@ def make_observable_map(
     ``mode`` selects the diffrax adjoint of the adaptive methods: ``ForwardMode`` for ``jax.jvp``/``jax.jacfwd``,
     ``RecursiveCheckpointAdjoint`` for ``jax.vjp``/``jax.grad``/``jax.jacrev`` (the fixed and node grids take either).
     Every method supports both (:attr:`lta_jax.solver.methods.Method.derivative_modes`); the Magnus methods are
-    reverse-differentiable through :func:`lta_jax.solver.magnus.expm`'s Fréchet-derivative rule (docs/numerics.md). ``t_start`` defaults to T0 of the given point and is then held fixed.
+    reverse-differentiable through :func:`lta_jax.solver.magnus.expm`'s Fréchet-derivative rule (docs/numerics.md).
+    ``t_start`` defaults to T0 of the given point and is then held fixed.
     ``single_mass`` (default): the map is used at the mass of ``params`` only, and an expensive rate model is
     tabulated once here; ``False`` (maps over several masses) builds the table inside every evaluation instead.
     """
@@ -194,16 +195,6 @@ def make_observable_map(
 @eqx.filter_jit
 def _values(fn: ObservableMap, theta):
     return fn(theta)
-
-
-@eqx.filter_jit
-def _jac_forward(fn: ObservableMap, theta):
-    return jax.jacfwd(fn)(theta)
-
-
-@eqx.filter_jit
-def _jac_reverse(fn: ObservableMap, theta):
-    return jax.jacrev(fn)(theta)
 
 
 @eqx.filter_jit

@@ -7,5 +7,8 @@ OBJECTIVES = ("lta", "max-ye", "effective-lta")
 STARTS = ("sample", "freeze-out")
 #: Envelope schedules (lta_jax.studies.envelope.envelope_waves): masses in a chain, or in parallel waves.
 SCHEDULES = ("chain", "waves")
+#: Largest optimiser budget in solve-equivalents (the screen, 30 % of it, is planned in memory: 1e7 is ~100 MB and
+#: ~14 core-hours); here so that the command line refuses a larger one before JAX is imported.
+MAX_BUDGET = 10_000_000
 #: Derivatives of the optimiser's refinement: exact reverse mode (default), exact forward mode, forward differences.
 GRADIENT_METHODS = ("reverse", "forward", "fd")

@@ -64,7 +64,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lta_jax.studies.choices import OBJECTIVES, STARTS  # noqa: F401  (the names the optimiser accepts; re-exported)
+from lta_jax.studies.choices import MAX_BUDGET, OBJECTIVES, STARTS  # noqa: F401  (the names the optimiser accepts; re-exported)
 from lta_jax.model import constants as c
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
@@ -86,8 +86,6 @@ DEFAULT_CANDIDATES = 8
 #: 0.5, paired runs (same Sobol sequence) at M = 1, 2, 5, 10 GeV, seeds 0–11, budget 500: higher best feasible |Y_L|
 #: in 39 of 48 runs, geometric-mean ratio 1.07, 1.15, 0.87, 1.31 (docs/optimisation.md); 0.15 was mixed.
 DEFAULT_SCREEN_FRACTION = 0.3
-#: Largest budget in solve-equivalents (the screen, 30 % of it, is planned in memory: 1e7 is ~100 MB and ~14 h).
-MAX_BUDGET = 10_000_000
 #: Screening batch (one compiled vmap over this many points).
 CHUNK = 64
 

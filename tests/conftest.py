@@ -44,3 +44,11 @@ def reference_path(relpath: str) -> pathlib.Path:
 @pytest.fixture
 def reference_file():
     return reference_path
+
+
+@pytest.fixture(scope="session")
+def computed_rates():
+    """The package's default (computed) rate model, built once per test session."""
+    from lta_jax.rates.computed import ComputedRates
+
+    return ComputedRates.build()

@@ -242,6 +242,9 @@ def plot_diagnostics(diag: dict, path, title: str = "") -> None:
         a = np.asarray(diag["A_eigenvalues_over_H"])
         ax.loglog(t, a[:, 0], color="C2", ls="--", lw=1.5, label="|Re λ|_min of A / H")
         ax.loglog(t, a[:, 1], color="C2", ls=":", lw=1, label="|Re λ|_max of A / H")
+    if diag.get("pseudo_dirac_regime") and "pseudo_dirac_breaking_over_H" in diag:
+        ax.loglog(t, np.asarray(diag["pseudo_dirac_breaking_over_H"]), color="C5", ls="-.", lw=1.2,
+                  label="Γ_Q / H, pseudo-Dirac charge (physics.md §7.5)")
     ax.axhline(1.0, color="k", lw=0.8)
     eq = diag["equilibration"]
     for key, marker in (("T_in", "v"), ("T_out", "^")):

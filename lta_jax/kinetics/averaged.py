@@ -286,3 +286,35 @@ def conserved_combinations(x):
     delta_n = x[..., 7] + x[..., 8]
     y_l = x[..., 0] + x[..., 1] + x[..., 2]
     return delta_n - y_l, delta_n + y_l
+
+
+def l_plus_rate(coeffs: RateCoefficients, bilinears: YukawaBilinears, omega_tilde, x):
+    """H dL+/dz of the right-hand side above, written out (docs/physics.md §7.4); it contains only the
+    fermion-number-conserving coefficients γ̄_ν+, γ̄_N+ — every γ̄−, h̄± and ΔM term cancels between Tr dY− and
+    Σα dY_Δα:
+
+        H dL+/dz = (1/3) γ̄_ν+ Σα (hh†)_αα w_α − 2 γ̄_N+ Tr(Y− Re Σα Y+^α) − 4i γ̄_N+ Tr(Y+ Im Σα Y+^α),
+
+    without the source term (it only moves Tr Y+) and without the vacuum decays (``hnl_decays`` adds them to Γ_N
+    alone, so they move Δ_N without a partner in Y_Δα). Tests compare it with :func:`kinetic_rhs`.
+    """
+    y_delta, y_plus, y_minus = state_to_matrices(x)
+    w = omega_tilde @ y_delta
+    sum_p = jnp.sum(bilinears.y_plus, axis=0)
+    re_p, im_p = jnp.real(sum_p) + 0j, jnp.imag(sum_p) + 0j
+    value = (coeffs.gamma_nu_plus / 3 * jnp.sum(bilinears.hh_dagger * w)
+             - 2 * coeffs.gamma_N_plus * jnp.trace(y_minus @ re_p)
+             - 4j * coeffs.gamma_N_plus * jnp.trace(y_plus @ im_p))
+    return jnp.real(value)
+
+
+def pseudo_dirac_charge(x, orientation=1.0):
+    """Q = Σα Y_Δα + s (Y−₁₁ − Y−₂₂), the lepton number of the pseudo-Dirac pair (docs/physics.md §7.5).
+
+    In the limit where one h-basis column of the Yukawas vanishes (h_α2 → 0 for Im ω ≫ 1, s = +1; h_α3 → 0 for
+    Im ω ≪ −1, s = −1) and ΔM → 0, every term of :func:`kinetic_rhs` conserves Q exactly, whatever the seven rate
+    coefficients and ω̃ (tests). With ΔM ≠ 0 the vacuum term ΔM h̄0 σ1 of H_N breaks it:
+    H dQ/dz = −4 s ΔM h̄0 Im Y−₁₂ (:func:`lta_jax.solver.diagnostics.pseudo_dirac_breaking_over_hubble` gives the
+    resulting decay rate of Q)."""
+    y_l = x[..., 0] + x[..., 1] + x[..., 2]
+    return y_l + orientation * (x[..., 7] - x[..., 8])

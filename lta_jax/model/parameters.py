@@ -227,7 +227,12 @@ class YukawaBilinears(eqx.Module):
 
 def yukawa_bilinears(params: ModelParameters) -> YukawaBilinears:
     """The h-basis bilinears Y±^α and (hh†)_αα used by the rate matrices (docs/physics.md §1.6, 1808.10833 (6.9))."""
-    h = h_basis_yukawas(params)
+    return bilinears_from_h_basis(h_basis_yukawas(params))
+
+
+def bilinears_from_h_basis(h: Complex[Array, "3 2"]) -> YukawaBilinears:
+    """Y±^α and (hh†)_αα of :func:`yukawa_bilinears` from h-basis Yukawas h = F U_N (columns "2", "3"; docs/physics.md
+    §1.6) given directly — e.g. the pseudo-Dirac limit h_α2 = 0 of docs/physics.md §7.5."""
     h2, h3 = h[:, 0], h[:, 1]
     a2, a3 = jnp.abs(h2) ** 2, jnp.abs(h3) ** 2
     off = -h3 * jnp.conj(h2)  # (1,2) element; the (2,1) element is its conjugate −h_α2 h*_α3

@@ -15,6 +15,8 @@ a GPU here).
   energy units (δM(T → 0) → (4.8)); the oscillation rate Γ_osc = M δM(T)/(3T) (4.5) over H; and the oscillation
   temperature T_osc = (M δM M0/3)^{1/3} (4.6) with δM and M0 = T²/H taken at T.
 * L± = Δ_N ∓ Σ_α Y_Δα (4.4) along a solution: L− is conserved where γ̄− is negligible (high T), L+ where γ̄+ is.
+* At large |Im ω| the pseudo-Dirac charge Q (docs/physics.md §7.5) is conserved by all rates; its decay rate from the
+  Majorana splitting, Γ_Q/H, is where a strong-washout point keeps or loses its asymmetry below T_sph.
 """
 
 from __future__ import annotations
@@ -85,6 +87,32 @@ def physical_mass_difference(system: KineticSystem, temperature) -> Float[Array,
     h_n = system_rate_matrices(system, coeffs).hamiltonian
     lam = jnp.linalg.eigvalsh(0.5 * (h_n + jnp.conj(h_n.T)))
     return (lam[1] - lam[0]) / (2 * jnp.abs(coeffs.h_zero))
+
+
+def pseudo_dirac_breaking_over_hubble(system: KineticSystem, temperature) -> Float[Array, ""]:
+    """Γ_Q/H: the rate at which the Majorana splitting erases the pseudo-Dirac charge Q (docs/physics.md §7.5).
+
+    With one h-basis Yukawa column negligible (|Im ω| ≳ 2), Q = Σα Y_Δα ± (Y−₁₁ − Y−₂₂) is conserved by every rate
+    and broken by the off-diagonal element m = |H_N,12| of the Hamiltonian: the vacuum (Majorana) splitting ΔM h̄0 plus
+    the Higgs-induced part ∝ Σα h_α3 h*_α2, which is first order in the small Yukawa column. Eliminating the fast coherence Y−₁₂ adiabatically
+    (it relaxes at Γ₁₂ = Re(Γ_N,11 + Γ_N,22)/2 and oscillates at ΔE = |Re(H_N,11 − H_N,22)|, both ≫ H) gives
+
+        H dQ/dz = −Γ_Q Q,    Γ_Q = f · 4 m² Γ₁₂/(ΔE² + Γ₁₂²),
+
+    where f = D/Q is the share of Q held by D = Y−₁₁ − Y−₂₂ once the fast rates have equilibrated it with the leptons:
+    f = (r₊ + r₋)/6 / (1ᵀω̃⁻¹1 + (r₊ + r₋)/6), r± = γ̄_ν±/γ̄_N±. In vacuum (ΔE → 0) this is the familiar
+    suppression of lepton-number violation of a pseudo-Dirac pair by (splitting/width)². It reproduces the smallest
+    |Re λ| of A(T) where the Majorana term dominates the breaking (tests; docs/physics.md §7.5)."""
+    coeffs = system.rates(temperature, system.params.mass)
+    mats = system_rate_matrices(system, coeffs)
+    m = jnp.abs(mats.hamiltonian[0, 1])
+    split = jnp.abs(jnp.real(mats.hamiltonian[0, 0] - mats.hamiltonian[1, 1]))
+    damping = 0.5 * jnp.real(mats.gamma_N[0, 0] + mats.gamma_N[1, 1])
+    ratios = coeffs.gamma_nu_plus / coeffs.gamma_N_plus + coeffs.gamma_nu_minus / coeffs.gamma_N_minus
+    lepton_share = jnp.sum(jnp.linalg.solve(system.susceptibility(temperature), jnp.ones(3)))
+    share = (ratios / 6) / (lepton_share + ratios / 6)
+    rate = share * 4 * m**2 * damping / (split**2 + damping**2)
+    return rate / system.thermo.hubble_rate(temperature)
 
 
 def oscillation_rate_over_hubble(system: KineticSystem, temperature) -> Float[Array, ""]:
@@ -158,6 +186,7 @@ def _profile(system: KineticSystem, temperatures, eigen: bool):
         if eigen:
             out["A_eigenvalues_over_H"] = linear_eigenvalues_over_hubble(system, t)
             out["slowest_overlap_L_plus_L_minus"] = slowest_combination_overlaps(system, t)
+            out["pseudo_dirac_breaking_over_H"] = pseudo_dirac_breaking_over_hubble(system, t)
         return out
 
     return jax.vmap(at)(temperatures)
@@ -176,7 +205,9 @@ def diagnose(system: KineticSystem, temperatures, solution=None, *, eigen: bool 
     out = {"T": temperatures, **prof, "gamma_N_over_H_without_fnv": no_fnv,
            "equilibration": equilibration_temperatures(temperatures, prof["gamma_N_over_H"]),
            "equilibration_without_fnv": equilibration_temperatures(temperatures, no_fnv),
-           "delta_M_vacuum": float(physical_mass_splitting_vacuum(system.params))}
+           "delta_M_vacuum": float(physical_mass_splitting_vacuum(system.params)),
+           # Γ_Q describes the slowest charge only where one Yukawa column is negligible (docs/physics.md §7.5).
+           "pseudo_dirac_regime": bool(abs(float(system.params.im_omega)) >= 2.0)}
     if eigen:
         lam_min = prof["A_eigenvalues_over_H"][:, 0]
         above = temperatures[lam_min > 1]
@@ -217,5 +248,5 @@ def _drift(t, values, delta_n, y_l, window) -> dict | None:
 
 
 __all__ = ["rate_matrices_at", "gamma_n_eigenvalues_over_hubble", "linear_matrix", "linear_eigenvalues_over_hubble",
-           "physical_mass_difference", "slowest_combination_overlaps", "L_PLUS", "L_MINUS", "oscillation_rate_over_hubble", "oscillation_temperature", "crossings",
+           "physical_mass_difference", "slowest_combination_overlaps", "pseudo_dirac_breaking_over_hubble", "L_PLUS", "L_MINUS", "oscillation_rate_over_hubble", "oscillation_temperature", "crossings",
            "equilibration_temperatures", "without_fermion_number_violation", "diagnose"]

@@ -58,24 +58,49 @@ def enable_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+#: Tables shipped with the package (:mod:`lta_jax.data.generate_tables` writes them; a test recomputes them): the ones
+#: that depend on no user input, found under the same names as in ``<cache>/tables``.
+SHIPPED_TABLES_DIR = _PACKAGE_DIR / "data" / "tables"
+SHIPPED_KINDS = ("dof", "susceptibility", "self_energy", "sphaleron_kernel", "spline_slopes")
+
+
+def _shipped_tables_enabled() -> bool:
+    # LTA_JAX_SHIPPED_TABLES=off: compute everything (the generator and the test that checks the shipped files).
+    return os.environ.get("LTA_JAX_SHIPPED_TABLES", "on").lower() not in ("off", "0", "no", "none")
+
+
+def _load_npz(path: pathlib.Path) -> dict | None:
+    try:
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError):
+        return None  # unreadable (e.g. truncated by a full disk): recompute and overwrite
+
+
 def cached_arrays(name: str, key: tuple, sources: tuple[str, ...], compute: Callable[[], dict]) -> dict:
-    """``compute()`` (a dict of NumPy arrays), read from ``<cache>/tables`` when an entry with the same ``name``,
-    ``key`` and source files (paths relative to the package, or folders) exists; computed and stored otherwise."""
-    root = cache_root()
-    if root is None:
-        return compute()
-    digest = hashlib.sha256(repr((name, key, np.__version__)).encode())
+    """``compute()`` (a dict of NumPy arrays), read from ``<cache>/tables`` or from the tables shipped with the package
+    when an entry with the same ``name``, ``key`` and source files (paths relative to the package, or folders) exists;
+    computed and stored otherwise. The name carries a hash of the sources, so an edited model never reads a stale
+    table, shipped or cached."""
+    digest = hashlib.sha256(repr((name, key)).encode())
     for source in sources:
         path = _PACKAGE_DIR / source
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(file.read_bytes())
-    target = root / "tables" / f"{name}-{digest.hexdigest()[:20]}.npz"
+    filename = f"{name}-{digest.hexdigest()[:20]}.npz"
+    shipped = SHIPPED_TABLES_DIR / filename
+    if _shipped_tables_enabled() and shipped.is_file():
+        arrays = _load_npz(shipped)
+        if arrays is not None:
+            return arrays
+    root = cache_root()
+    if root is None:
+        return compute()
+    target = root / "tables" / filename
     if target.is_file():
-        try:
-            with np.load(target) as data:
-                return {k: data[k] for k in data.files}
-        except (OSError, ValueError):
-            pass  # unreadable (e.g. truncated by a full disk): recompute and overwrite
+        arrays = _load_npz(target)
+        if arrays is not None:
+            return arrays
     arrays = compute()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -376,6 +376,53 @@ def optimise(
     typer.echo(to_json(summary_out))
 
 
+@app.command()
+def explore(
+    M: float = typer.Option(..., "--M", help="HNL mass [GeV] (fixed)"),
+    hierarchy: str = typer.Option("NH", "--hierarchy", help="NH or IH"),
+    box: str = typer.Option("large-lta", "--box", help="large-lta or broad (the paper's Table 1)"),
+    bau_width: float = typer.Option(0.1, "--bau-width", help="width W of the likelihood exp(−½ (ln(Y_B/8.7e-11)/W)²)"),
+    chains: int = typer.Option(4, "--chains", help="chains (run vmapped)"),
+    budget: float = typer.Option(20000, "--budget", help="solve-equivalents, warm-up included (a gradient counts its measured cost)"),
+    seed: int = typer.Option(0, "--seed"),
+    out: pathlib.Path = typer.Option(..., "--out", help="directory: samples.h5, summary.json, state.npz (a rerun continues the chains)"),
+    kernel: str = typer.Option("nuts", "--kernel", help="nuts or hmc (BlackJAX)"),
+    warmup: int = typer.Option(100, "--warmup", help="window-adaptation steps per chain"),
+    grid_steps: int = GRID_STEPS_OPTION,
+    T_end: float = LTA_T_END_OPTION,
+    rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
+    plot: bool = typer.Option(False, "--plot", help="write OUT/fig6_lta_vs_parameters.png, OUT/fig7_im_omega_delta_M.png, OUT/corner.png"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress on stderr"),
+):
+    """Sample the BAU-compatible region at fixed M with BlackJAX (NUTS or HMC on exact reverse-mode gradients): the
+    paper's Figs. 6 and 7 as posterior samples instead of scans (lta_jax/studies/explore.py; docs/exploration.md)."""
+    from lta_jax.studies.explore import ExploreSettings, check_settings
+
+    _check_outputs(directory=(out, "--out"))
+    try:  # every check before JAX is imported
+        check_settings(ExploreSettings(mass=M, hierarchy=hierarchy.upper(), box=box, bau_width=bau_width,
+                                       chains=chains, budget=budget, warmup=warmup, seed=seed, kernel=kernel,
+                                       steps=grid_steps, t_end=T_end))
+        from lta_jax.cli.settings import rate_model_from_spec
+        from lta_jax.studies.explore import explore as run_explore
+
+        enable_compilation_cache()
+        rate_model = rate_model_from_spec(rates)
+        rate_model.check_range(T_end, 1e3, M)
+        result = run_explore(M, hierarchy=hierarchy.upper(), box=box, bau_width=bau_width, chains=chains,
+                             budget=budget, seed=seed, out=out, progress=progress, kernel=kernel, warmup=warmup,
+                             steps=grid_steps, t_end=T_end, rates=rate_model)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    summary = dict(result.summary)
+    summary["settings"] = {**summary["settings"], "rates": rate_model.description}
+    if plot:
+        from lta_jax.cli.plotting import plot_explore
+
+        summary["figures"] = plot_explore(result.samples, summary, out)
+    typer.echo(to_json(summary))
+
+
 @app.command()  # long: most of its lines declare its options
 def envelope(
     more_masses: Optional[list[float]] = typer.Argument(None, help="further masses after --masses (--masses 0.5 1 2)",

@@ -359,3 +359,88 @@ def plot_history(result, path, baselines: dict | None = None):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+_EXPLORE_LABELS = {"log10_delta_M": "log10(ΔM/GeV)", "im_omega": "Im ω", "re_omega": "Re ω / π", "delta": "δ / π",
+                   "eta": "η / π"}
+
+
+def _explore_columns(samples: dict) -> dict:
+    """Flattened samples with the angles in units of π (as the paper's figures)."""
+    cols = {k: np.asarray(samples[k], dtype=float).ravel() for k in _EXPLORE_LABELS}
+    for k in ("re_omega", "delta", "eta"):
+        cols[k] = cols[k] / math.pi
+    return cols
+
+
+def plot_explore(samples: dict, summary: dict, out_dir, title: str = "") -> list:
+    """The figures of ``lta-jax explore`` (docs/exploration.md): Fig.-6 style (|Y_L(T_end)| against log10 ΔM, Im ω and
+    Re ω, coloured by ln(Y_B/Y_B^obs)), Fig.-7 style (|Y_L| over the (Im ω, log10 ΔM) plane) and a corner plot of the
+    five parameters. Returns the paths written."""
+    import pathlib
+
+    out_dir = pathlib.Path(out_dir)
+    cols = _explore_columns(samples)
+    y_l = np.abs(np.asarray(samples["Y_L_end"], dtype=float).ravel())
+    ln_yb = np.log(np.abs(np.asarray(samples["Y_B"], dtype=float).ravel()) / 8.7e-11)
+    n = y_l.size
+    settings = summary.get("settings", {})
+    head = (f"M = {settings.get('mass', float('nan')):g} GeV {settings.get('hierarchy', '')}, "
+            f"box {settings.get('box', '')}, BAU width {settings.get('bau_width', float('nan')):g} in ln Y_B, "
+            f"{n} draws ({settings.get('chains', '?')} chains)")
+    paths = []
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
+    for ax, key in zip(axes, ("log10_delta_M", "im_omega", "re_omega")):
+        sc = ax.scatter(cols[key], y_l, c=ln_yb, s=6, cmap="coolwarm", vmin=-0.3, vmax=0.3)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_decade_label))
+        ax.set_xlabel(_EXPLORE_LABELS[key])
+    axes[0].set_ylabel(f"|Y_L(T_end = {settings.get('t_end', 10):g} GeV)|")
+    fig.colorbar(sc, ax=axes, label="ln(Y_B / 8.7e-11)", fraction=0.03)
+    fig.suptitle(f"BAU-compatible samples (paper Fig. 6 style): {head}", fontsize=10)
+    paths.append(out_dir / "fig6_lta_vs_parameters.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    order = np.argsort(y_l)
+    sc = ax.scatter(cols["im_omega"][order], cols["log10_delta_M"][order], c=np.log10(y_l[order] + 1e-300), s=8,
+                    cmap="viridis")
+    fig.colorbar(sc, ax=ax, label="log10 |Y_L(T_end)|")
+    ax.set_xlabel("Im ω")
+    ax.set_ylabel("log10(ΔM/GeV)")
+    ax.set_title(f"|Y_L| over the (Im ω, ΔM) plane (paper Fig. 7 style)\n{head}", fontsize=9)
+    fig.tight_layout()
+    paths.append(out_dir / "fig7_im_omega_delta_M.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    keys = list(_EXPLORE_LABELS)
+    fig, axes = plt.subplots(5, 5, figsize=(12, 12))
+    for i, ki in enumerate(keys):
+        for j, kj in enumerate(keys):
+            ax = axes[i, j]
+            if j > i:
+                ax.axis("off")
+                continue
+            if i == j:
+                ax.hist(cols[ki], bins=30, color="C0", histtype="stepfilled", alpha=0.7)
+                ax.set_yticks([])
+            else:
+                ax.scatter(cols[kj], cols[ki], s=2, alpha=0.4, color="C0")
+            if i == len(keys) - 1:
+                ax.set_xlabel(_EXPLORE_LABELS[kj])
+            else:
+                ax.set_xticklabels([])
+            if j == 0 and i > 0:
+                ax.set_ylabel(_EXPLORE_LABELS[ki])
+            elif j > 0:
+                ax.set_yticklabels([])
+    rhat = summary.get("rhat", {})
+    fig.suptitle(f"posterior of the five parameters: {head}\nR-hat: " + ", ".join(
+        f"{_EXPLORE_LABELS[k]} {rhat[k]:.3f}" for k in keys if rhat.get(k) is not None), fontsize=9)
+    paths.append(out_dir / "corner.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return [str(p) for p in paths]

@@ -7,6 +7,7 @@ import math
 import os
 import pathlib
 import sys
+import textwrap
 import time
 from typing import Optional
 
@@ -50,11 +51,6 @@ def _load_card(path: pathlib.Path) -> dict:
     if unknown:
         raise typer.BadParameter(f"unknown keys in card {path}: {sorted(unknown)}; allowed: {sorted(CARD_KEYS)}")
     return card
-
-
-def _short(text: str, width: int = 110) -> str:
-    """A long description cut for a figure title (the JSON keeps it whole)."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _prepared_run(settings: dict, after_checks=None):
@@ -261,7 +257,8 @@ def diagnose(
         plot_diagnostics(diag, plot, f"M = {float(p.mass):g} GeV, ΔM = {float(p.delta_mass):.3g} GeV, "
                                      f"Im ω = {float(p.im_omega):.4g}, Re ω = {float(p.re_omega) / math.pi:.6g}π, "
                                      f"δ = {float(p.delta) / math.pi:.3g}π, η = {float(p.eta) / math.pi:.3g}π, "
-                                     f"{p.hierarchy}\nrates: {_short(run.rates.description)}")
+                                     f"{p.hierarchy}\n" + "\n".join(textwrap.wrap(f"rates: {run.rates.description}",
+                                                                                  150)))
         report["plot"] = str(plot)
     typer.echo(to_json(report))
 

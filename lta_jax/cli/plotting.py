@@ -237,7 +237,7 @@ def plot_diagnostics(diag: dict, path, title: str = "") -> None:
     g, g0 = np.asarray(diag["gamma_N_over_H"]), np.asarray(diag["gamma_N_over_H_without_fnv"])
     for k, style in ((0, "C0"), (1, "C1")):
         ax.loglog(t, np.abs(g[:, k]), color=style, label=f"Γ_N eigenvalue {k + 1} / H")
-        ax.loglog(t, np.abs(g0[:, k]), color=style, ls="--", lw=1, label=f"same, γ̄− = 0" if k == 0 else None)
+        ax.loglog(t, np.abs(g0[:, k]), color=style, ls="--", lw=1, label=f"Γ_N eigenvalue {k + 1} / H with γ̄− = 0")
     if "A_eigenvalues_over_H" in diag:
         a = np.asarray(diag["A_eigenvalues_over_H"])
         ax.loglog(t, a[:, 0], color="C2", ls="--", lw=1.5, label="|Re λ|_min of A / H")
@@ -297,8 +297,10 @@ def plot_diagnostics(diag: dict, path, title: str = "") -> None:
         ax.axvline(c.T_SPHALERON, color="0.7", lw=0.8)
         ax.set_xlabel("T [GeV]")
         ax.grid(True, which="major", alpha=0.25)
+    axes[0, 1].text(c.T_SPHALERON, 0.97, " T_sph", transform=axes[0, 1].get_xaxis_transform(), color="0.45",
+                    fontsize=8, va="top")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

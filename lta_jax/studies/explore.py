@@ -432,6 +432,8 @@ def _summary(settings, draws, acceptance, spent, gradient_cost, grad_evals, flip
     ess_min = min((v["ess"] for v in per_parameter.values() if v["ess"] is not None), default=None)
     return {"settings": settings.__dict__, "draws_per_chain": int(draws["Y_B"].shape[1]),
             "solve_equivalents": float(spent), "gradient_cost_solve_equivalents": float(gradient_cost),
+            # the warm-up and the first block are always run, whatever the budget (docs/exploration.md)
+            "budget_exceeded": bool(spent > settings.budget),
             "gradient_evaluations_after_warmup": float(grad_evals),
             "acceptance": _finite(float(np.mean(acceptance))) if acceptance else None,
             "warmup_acceptance": _finite(warm_accept), "cp_folded_draws": int(flips),

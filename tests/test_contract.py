@@ -358,3 +358,19 @@ def test_program_cache_is_keyed_by_platform_and_falls_back(tmp_path, monkeypatch
 
     monkeypatch.setattr(export, "deserialize", lambda blob: Unrunnable())
     assert cache.cached_program_call("double", fn, args, treedef) is None
+
+
+def test_help_shows_units_defaults_and_plain_flags():
+    """Help text is printed literally (no rich markup eating "[s]" or "[rad or Npi]"), the point options of solve name
+    their defaults, and boolean flags read --x/--no-x without a <bool> placeholder (issue 35 §5)."""
+    def helptext(command):
+        proc = subprocess.run([sys.executable, "-m", "lta_jax.cli.commands", command, "--help"], capture_output=True,
+                              text=True, env={**os.environ, "COLUMNS": "200"})
+        assert proc.returncode == 0, proc.stderr
+        return " ".join(proc.stdout.split())  # the help wraps at the terminal's width
+
+    dilution = helptext("dilution")
+    assert "lifetimes above this [s]" in dilution
+    solve = helptext("solve")
+    assert "Dirac phase δ [rad or Npi] (default 1.30pi)" in solve and "(default 1: the paper's Fig.-18 point)" in solve
+    assert "--source-term / --no-source-term" in solve and "<bool>" not in solve

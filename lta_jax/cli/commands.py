@@ -23,7 +23,7 @@ import typer
 from lta_jax.cache import enable_compilation_cache, enable_program_cache
 from lta_jax.studies.output import to_json, write_json_atomic
 
-app = typer.Typer(add_completion=False, help="Differentiable kinetic equations of low-scale leptogenesis (νMSM).")
+app = typer.Typer(add_completion=False, rich_markup_mode=None, help="Differentiable kinetic equations of low-scale leptogenesis (νMSM).")
 
 #: The documented default point: the paper's Fig. 18 point (a large-LTA point, docs/physics.md V14), NH.
 DEFAULT_POINT = {
@@ -97,13 +97,13 @@ def _fail(message: str) -> None:
 
 @app.command()
 def solve(
-    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV]"),
-    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM)"),
-    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω"),
-    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad], or a multiple of π like 1.625pi"),
-    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi]"),
-    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi]"),
-    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH"),
+    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV] (default 1: the paper's Fig.-18 point)"),
+    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM; default 1.26e-11)"),
+    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω (default −0.14)"),
+    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad], or a multiple of π like 1.625pi (default 0.52pi)"),
+    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi] (default 1.30pi)"),
+    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi] (default 1.02pi)"),
+    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH (default NH)"),
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
     T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
     T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
@@ -198,13 +198,13 @@ def _solve_and_report(run, settings: dict, process) -> None:
 
 @app.command()
 def diagnose(
-    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV]"),
-    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV]"),
-    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω"),
-    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad or Npi]"),
-    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi]"),
-    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi]"),
-    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH"),
+    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV] (default 1: the paper's Fig.-18 point)"),
+    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM; default 1.26e-11)"),
+    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω (default −0.14)"),
+    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad], or a multiple of π like 1.625pi (default 0.52pi)"),
+    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi] (default 1.30pi)"),
+    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi] (default 1.02pi)"),
+    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH (default NH)"),
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
     T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
     T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
@@ -598,7 +598,7 @@ def rates(
 @app.command()
 def dilution(
     M: float = typer.Option(1.0, "--M", help="HNL mass [GeV]"),
-    delta_M: float = typer.Option(1.26e-11, "--delta-M", help="mass splitting ΔM [GeV]"),
+    delta_M: float = typer.Option(1.26e-11, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM)"),
     im_omega: float = typer.Option(-0.14, "--im-omega", help="Im ω"),
     re_omega: str = typer.Option("0.52pi", "--re-omega", help="Re ω [rad or Npi]"),
     delta: str = typer.Option("1.30pi", "--delta", help="Dirac phase δ [rad or Npi]"),

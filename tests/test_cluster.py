@@ -264,3 +264,25 @@ def test_envelope_on_a_cluster_equals_the_same_schedule_in_process(local_cluster
         assert a["best"] == b["best"] and a["warm_starts"] == b["warm_starts"]
         assert a["worker"].startswith("in-process") and b["worker"].startswith("tcp://")
         assert a["schedule"] == b["schedule"] == "waves"
+
+
+@pytest.mark.slow
+def test_a_task_that_always_kills_its_worker_stops_with_one_line():
+    """A task that takes down every worker it runs on ends the campaign with ClusterTaskFailed (one line naming the
+    task; the command line prints it as `error: ...`, exit 1) instead of a KilledWorker traceback, and results that
+    finished before it have been handed over already."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from lta_jax.studies.cluster import ClusterTaskFailed, run_tasks
+
+    got = {}
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            with pytest.raises(ClusterTaskFailed) as info:
+                run_tasks(client, [("fine", abs, (-3,)), ("crash", os._exit, (1,))],
+                          lambda name, value: got.setdefault(name, value), in_flight_per_worker=1)
+    message = str(info.value)
+    assert "\n" not in message and "crash" in message and "rerun" in message
+    assert got == {"fine": 3}

@@ -90,6 +90,16 @@ def _check_outputs(files=(), directory=None) -> None:
         _fail(str(err))
 
 
+def _stopped(err: Exception) -> None:
+    """A campaign stopped by a failure of its work (not of its input): one line on stderr, exit 1."""
+    from lta_jax.studies.cluster import ClusterTaskFailed
+
+    if not isinstance(err, ClusterTaskFailed):
+        raise err
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(code=1)
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
@@ -494,6 +504,8 @@ def envelope(
                                     gradient_cost=gradient_cost, gradient=gradient, rate_uncertainty=rate_uncertainty)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
+    except RuntimeError as err:  # lta_jax.studies.cluster.ClusterTaskFailed: one line, finished masses kept
+        _stopped(err)
     env.plot_envelope(result, out / "envelope.png", band=band)
     rows = [{"M": p["M"], "bau": p["bau"], "objective": p["best"].get("objective"),
              "feasible": p["best"].get("feasible"), "Y_B": p["best"].get("Y_B")}
@@ -542,6 +554,8 @@ def scan(
         report = run_scan(card_dict, out, progress=progress, max_chunks=max_chunks, cluster=cluster)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
+    except RuntimeError as err:  # lta_jax.studies.cluster.ClusterTaskFailed: one line, finished chunks kept
+        _stopped(err)
     typer.echo(to_json({"out": str(report.out_dir), "points": report.n_points, "done_before": report.done_before,
                            "solved_now": report.solved_now, "failed_now": report.failed,
                            "seconds": round(report.seconds, 2),

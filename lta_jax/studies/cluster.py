@@ -138,15 +138,21 @@ def n_workers(client) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
 
 
+class ClusterTaskFailed(RuntimeError):
+    """A task that Dask gave up on (it took down every worker that ran it): one line for the user, whose finished
+    results are already saved."""
+
+
 def run_tasks(client, tasks, on_result, *, in_flight_per_worker: int = 2, key_prefix: str = "lta-jax"):
     """Submit ``tasks`` — a list of ``(name, function, args)`` — to the cluster, keeping about
     ``in_flight_per_worker`` per connected worker queued (so a 10⁶-point scan does not hold 10⁵ futures), and call
     ``on_result(name, value)`` in the client as each one finishes, in completion order. A task whose worker died is
     re-run by the scheduler elsewhere (up to Dask's ``allowed-failures``); a task that raises stops the campaign with
-    its exception after cancelling what is queued (finished results have been handed to ``on_result`` already)."""
+    its exception after cancelling what is queued (finished results have been handed to ``on_result`` already); a
+    task Dask gave up on after its workers died (``KilledWorker``) stops it with :class:`ClusterTaskFailed`."""
     import uuid
 
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     run_id = uuid.uuid4().hex[:8]  # keys unique per run: never reuse a task a killed client left on a shared cluster
     pending = list(reversed(tasks))
@@ -163,7 +169,13 @@ def run_tasks(client, tasks, on_result, *, in_flight_per_worker: int = 2, key_pr
     queue = as_completed(first)
     try:
         for future in queue:
-            value = future.result()  # raises the task's exception here
+            try:
+                value = future.result()  # raises the task's exception here
+            except KilledWorker as err:
+                raise ClusterTaskFailed(
+                    f"task {names.get(future.key, future.key)} took down every worker that ran it (Dask's "
+                    "allowed-failures; out of memory or a crash in the worker?) — stopped; finished results are "
+                    "saved, rerun the same command to resume") from err
             on_result(names.pop(future.key), value)
             future.release()
             while pending and queue.count() < max(1, in_flight_per_worker * n_workers(client)):
@@ -174,5 +186,5 @@ def run_tasks(client, tasks, on_result, *, in_flight_per_worker: int = 2, key_pr
         raise
 
 
-__all__ = ["ClusterOptions", "cluster_options", "dask_client", "worker_identity", "rate_model_for", "run_tasks",
+__all__ = ["ClusterOptions", "ClusterTaskFailed", "cluster_options", "dask_client", "worker_identity", "rate_model_for", "run_tasks",
            "n_workers"]

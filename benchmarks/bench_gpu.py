@@ -14,14 +14,13 @@ Goal (issue 35): ≥ 10⁴ averaged points/s at B ≥ 4096 on one GPU.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 
 import jax
 import numpy as np
+
+from _results import emit, machine
 
 
 def _peak_bytes(device) -> int | None:
@@ -87,14 +86,9 @@ def main(argv=None) -> None:
             print(f"{name}, B = {size}: {row['points_per_second']:.0f} points/s (first call {first:.1f} s), "
                   f"worst difference from CPU {row['worst_relative_difference_from_cpu']:.2e}", file=sys.stderr,
                   flush=True)
-    out = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "jax": jax.__version__,
-                       "device": str(device), "device_kind": device.device_kind, "backend": jax.default_backend()},
+    out = {"machine": machine(device=str(device), device_kind=device.device_kind, backend=jax.default_backend()),
            "command": "python benchmarks/bench_gpu.py" + (" --quick" if args.quick else ""), "rows": rows}
-    text = json.dumps(out, indent=1)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    print(text)
+    emit(out, args.out)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,6 @@ in the same run.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -24,6 +21,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from _results import emit, machine
 
 
 def _timed(fn, *args, repeats: int):
@@ -87,15 +86,10 @@ def main(argv=None) -> None:
                                       for k, v in row.items() if isinstance(v, dict))
               + f"; 30/6 = {row['gradient_30_over_6']:.2f}; compile grad/value = "
                 f"{row['compile_ratio_grad_over_value']:.2f}", file=sys.stderr, flush=True)
-    out = {"machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                       "jax": jax.__version__, "devices": str(jax.devices())},
+    out = {"machine": machine(),
            "command": "python benchmarks/bench_gradients.py " + ("--quick" if args.quick else f"--repeats {repeats}"),
            "point": "M = 1 GeV NH (README point), T 1e3 -> " + f"{t_end:g} GeV", "results": results}
-    text = json.dumps(out, indent=1)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    print(text)
+    emit(out, args.out)
 
 
 if __name__ == "__main__":

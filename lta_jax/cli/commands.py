@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import pathlib
@@ -30,6 +29,14 @@ DEFAULT_POINT = {
     "M": 1.0, "delta_M": 1.26e-11, "im_omega": -0.14, "re_omega": "0.52pi", "delta": "1.30pi", "eta": "1.02pi",
     "hierarchy": "NH", "T_end": 5.0,
 }
+#: The point options of solve and diagnose (None: the value of DEFAULT_POINT or of a card).
+POINT_MASS_OPTION = typer.Option(None, "--M", help="HNL mass M [GeV] (default 1: the paper's Fig.-18 point)")
+POINT_DELTA_M_OPTION = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM; default 1.26e-11)")
+POINT_IM_OMEGA_OPTION = typer.Option(None, "--im-omega", help="Im ω (default −0.14)")
+POINT_RE_OMEGA_OPTION = typer.Option(None, "--re-omega", help="Re ω [rad], or a multiple of π like 1.625pi (default 0.52pi)")
+POINT_DELTA_OPTION = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi] (default 1.30pi)")
+POINT_ETA_OPTION = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi] (default 1.02pi)")
+POINT_HIERARCHY_OPTION = typer.Option(None, "--hierarchy", help="NH or IH (default NH)")
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
              "source_term", "h_plus", "fnv", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
              "kinetics", "modes", "dilution", "export", "chiral", "kappa", "gamma_c",
@@ -107,13 +114,13 @@ def _fail(message: str) -> None:
 
 @app.command()
 def solve(
-    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV] (default 1: the paper's Fig.-18 point)"),
-    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM; default 1.26e-11)"),
-    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω (default −0.14)"),
-    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad], or a multiple of π like 1.625pi (default 0.52pi)"),
-    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi] (default 1.30pi)"),
-    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi] (default 1.02pi)"),
-    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH (default NH)"),
+    M: Optional[float] = POINT_MASS_OPTION,
+    delta_M: Optional[float] = POINT_DELTA_M_OPTION,
+    im_omega: Optional[float] = POINT_IM_OMEGA_OPTION,
+    re_omega: Optional[str] = POINT_RE_OMEGA_OPTION,
+    delta: Optional[str] = POINT_DELTA_OPTION,
+    eta: Optional[str] = POINT_ETA_OPTION,
+    hierarchy: Optional[str] = POINT_HIERARCHY_OPTION,
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
     T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
     T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
@@ -208,13 +215,13 @@ def _solve_and_report(run, settings: dict, process) -> None:
 
 @app.command()
 def diagnose(
-    M: Optional[float] = typer.Option(None, "--M", help="HNL mass M [GeV] (default 1: the paper's Fig.-18 point)"),
-    delta_M: Optional[float] = typer.Option(None, "--delta-M", help="mass splitting ΔM [GeV] (M2,3 = M ∓ ΔM; default 1.26e-11)"),
-    im_omega: Optional[float] = typer.Option(None, "--im-omega", help="Im ω (default −0.14)"),
-    re_omega: Optional[str] = typer.Option(None, "--re-omega", help="Re ω [rad], or a multiple of π like 1.625pi (default 0.52pi)"),
-    delta: Optional[str] = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi] (default 1.30pi)"),
-    eta: Optional[str] = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi] (default 1.02pi)"),
-    hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="NH or IH (default NH)"),
+    M: Optional[float] = POINT_MASS_OPTION,
+    delta_M: Optional[float] = POINT_DELTA_M_OPTION,
+    im_omega: Optional[float] = POINT_IM_OMEGA_OPTION,
+    re_omega: Optional[str] = POINT_RE_OMEGA_OPTION,
+    delta: Optional[str] = POINT_DELTA_OPTION,
+    eta: Optional[str] = POINT_ETA_OPTION,
+    hierarchy: Optional[str] = POINT_HIERARCHY_OPTION,
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
     T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
     T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),

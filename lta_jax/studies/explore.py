@@ -27,6 +27,7 @@ would exceed it. Resumable: after every block the chains' states and the draws s
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -34,6 +35,7 @@ import pathlib
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -303,7 +305,7 @@ def explore(mass: float, *, hierarchy: str = "NH", box: str = "large-lta", bau_w
         rng, key = jax.random.split(rng)
         states, infos = _run_block(step, states, key, settings.block, chains)
         z = np.asarray(states.position)
-        block_obs = np.asarray(observe(jnp.asarray(np.asarray(infos_positions(infos)).reshape(-1, 5))))
+        block_obs = np.asarray(observe(jnp.asarray(np.asarray(infos.position).reshape(-1, 5))))
         theta = block_obs[:, :5].reshape(chains, settings.block, 5)
         obs = block_obs[:, 5:].reshape(chains, settings.block, len(OBSERVABLES))
         theta, obs, flip = _fold(theta, obs, target)
@@ -328,11 +330,6 @@ def explore(mass: float, *, hierarchy: str = "NH", box: str = "large-lta", bau_w
         _atomic_write(out_dir / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=1,
                                                                                allow_nan=False)))
     return ExploreResult(draws, summary)
-
-
-def infos_positions(infos):
-    """Positions of the draws of a block (chains, block, 5)."""
-    return infos.position
 
 
 def _init_state(kernel: str, z, log_density):
@@ -364,40 +361,32 @@ def _make_step(target: _Target, settings: ExploreSettings, params):
 
 
 def _run_block(step, states, key, n: int, chains: int):
+    """``n`` draws of every chain from ``states``: (new states, :class:`_Info` with arrays of shape (chains, n, ...))."""
+    return _block_runner(step, n, chains)(states, key)
+
+
+@functools.lru_cache(maxsize=8)
+def _block_runner(step, n: int, chains: int):
+    """The compiled block of ``n`` draws for one ``step`` (one compilation per run, not one per block)."""
     import jax
 
     def body(carry, k):
         new, info = step(jax.random.split(k, chains), carry)
         return new, _Info(new.position, info.acceptance_rate, info.num_integration_steps)
 
-    return _scan_block(body, states, jax.random.split(key, n))
+    @jax.jit
+    def run(states, key):
+        states, infos = jax.lax.scan(body, states, jax.random.split(key, n))
+        # scan stacks along the first axis (draws); the stored layout is (chains, draws)
+        return states, _Info(*(jax.numpy.swapaxes(x, 0, 1) for x in infos))
+
+    return run
 
 
-@dataclass
-class _Info:
+class _Info(NamedTuple):
     position: object
     acceptance_rate: object
     num_integration_steps: object
-
-
-def _register():
-    import jax
-
-    jax.tree_util.register_pytree_node(_Info, lambda i: ((i.position, i.acceptance_rate, i.num_integration_steps),
-                                                         None), lambda _, c: _Info(*c))
-
-
-_register()
-
-
-def _scan_block(body, states, keys):
-    import jax
-
-    states, infos = jax.jit(lambda s, k: jax.lax.scan(body, s, k))(states, keys)
-    # scan stacks along the first axis (draws); the stored layout is (chains, draws)
-    infos = _Info(jax.numpy.swapaxes(infos.position, 0, 1), jax.numpy.swapaxes(infos.acceptance_rate, 0, 1),
-                  jax.numpy.swapaxes(infos.num_integration_steps, 0, 1))
-    return states, infos
 
 
 def _warm_up(target: _Target, settings: ExploreSettings, z0: np.ndarray, key):

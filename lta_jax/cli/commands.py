@@ -311,6 +311,25 @@ START_OPTION = typer.Option("sample", "--start", help="sample (Sobol screen of t
                             "(the paper's §5.3 recipe: T_out from the Γ_N eigenvalues, (ΔM, Re ω) minimising δM(T_out); "
                             "its guesses are refined first and the screen samples their vicinity)")
 LTA_T_END_OPTION = typer.Option(10.0, "--T-end", help="temperature where the LTA is evaluated [GeV]")
+STUDY_KINETICS_OPTION = typer.Option("averaged", "--kinetics", help="averaged (default; 11 equations) or resolved "
+                                     "(momentum-resolved equations: every solve and the BAU constraint; docs/resolved.md)")
+STUDY_MODES_OPTION = typer.Option(None, "--modes", help="momentum modes of --kinetics resolved (default 48, plus 5 low modes)")
+
+
+def _check_kinetics(kinetics: str, modes, rate_uncertainty: float, objective: str, free_mass: bool = False) -> None:
+    """--kinetics/--modes of optimise and envelope, checked before JAX is imported."""
+    if kinetics not in ("averaged", "resolved"):
+        raise ValueError(f"--kinetics must be averaged or resolved, got {kinetics!r}")
+    if kinetics == "averaged":
+        if modes is not None:
+            raise ValueError("--modes needs --kinetics resolved")
+        return
+    if modes is not None and modes < 2:
+        raise ValueError(f"--modes must be ≥ 2, got {modes}")
+    if rate_uncertainty != 1.0:
+        raise ValueError("--rate-uncertainty is not available with --kinetics resolved")
+    if objective == "effective-lta" or free_mass:
+        raise ValueError("--kinetics resolved optimises at a fixed --M with --objective lta or max-ye")
 
 
 @app.command()
@@ -335,6 +354,8 @@ def optimise(
     gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
     gradient: str = GRADIENT_OPTION,
     rate_uncertainty: float = RATE_UNCERTAINTY_OPTION,
+    kinetics: str = STUDY_KINETICS_OPTION,
+    modes: Optional[int] = STUDY_MODES_OPTION,
     json_path: Optional[pathlib.Path] = typer.Option(None, "--json", help="write best point, budget and history"),
     plot: Optional[pathlib.Path] = typer.Option(None, "--plot", help="PNG of the search against the budget"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar on stderr"),
@@ -364,6 +385,7 @@ def optimise(
             raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
         _check_gradient_cost(gradient_cost)
         _check_rate_uncertainty(rate_uncertainty)
+        _check_kinetics(kinetics, modes, rate_uncertainty, objective, free_M)
         from lta_jax.studies import optimise as opt
         from lta_jax.cli.settings import rate_model_from_spec
         enable_compilation_cache()
@@ -374,7 +396,8 @@ def optimise(
                               hierarchy=hierarchy.upper(), bau=bau, bau_target=bau_target, bau_tolerance=bau_tolerance,
                               budget=budget, candidates=candidates, seed=seed, t_end=T_end, cp_symmetry=cp_symmetry,
                               steps=grid_steps, start=start, gradient_cost=gradient_cost, gradient=gradient,
-                              rate_uncertainty=rate_uncertainty, progress=progress)
+                              rate_uncertainty=rate_uncertainty, progress=progress, kinetics=kinetics,
+                              n_modes=modes)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     out = result.to_json()
@@ -460,6 +483,8 @@ def envelope(
     gradient_cost: Optional[float] = GRADIENT_COST_OPTION,
     gradient: str = GRADIENT_OPTION,
     rate_uncertainty: float = RATE_UNCERTAINTY_OPTION,
+    kinetics: str = STUDY_KINETICS_OPTION,
+    modes: Optional[int] = STUDY_MODES_OPTION,
     schedule: Optional[str] = typer.Option(None, "--schedule", help="chain (masses in order, each from the one below; "
                                            "default in-process) or waves (even masses, then odd ones, in parallel; "
                                            "default on a cluster)"),
@@ -486,6 +511,7 @@ def envelope(
         if gradient not in GRADIENT_METHODS:
             raise ValueError(f"--gradient must be one of {GRADIENT_METHODS}, got {gradient!r}")
         _check_rate_uncertainty(rate_uncertainty)
+        _check_kinetics(kinetics, modes, rate_uncertainty, objective)
         if schedule is not None and schedule not in SCHEDULES:
             raise ValueError(f"--schedule must be one of {SCHEDULES}, got {schedule!r}")
         if any(not (math.isfinite(m) and m > 0) for m in mass_list):
@@ -500,7 +526,7 @@ def envelope(
                                   budget_per_mass=budget_per_mass, seed=seed, t_end=T_end, progress=progress,
                                   steps=grid_steps, candidates=candidates, start=start,
                                   log=lambda msg: typer.echo(msg, err=True), cluster=cluster, schedule=schedule,
-                                  gradient_cost=gradient_cost, gradient=gradient)
+                                  gradient_cost=gradient_cost, gradient=gradient, kinetics=kinetics, n_modes=modes)
         band = None
         if rate_uncertainty > 1:  # the optimistic edge: the same envelope with the rate factors free within [1/F, F]
             band = env.run_envelope(rates or "computed", out / f"rate_uncertainty_{rate_uncertainty:g}",

@@ -14,7 +14,7 @@ p-norm (p = 64) over the saved trajectory with T ≤ T_sph (:func:`lta_jax.solve
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import diffrax
 import equinox as eqx
@@ -31,6 +31,7 @@ from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.integrate import solve_arrays
 from lta_jax.solver.methods import DERIVATIVE_MODES, FixedGridMagnus, SolverOptions
+from lta_jax.solver.result import KINETICS
 from lta_jax.solver.setup import Setup, prepare
 from lta_jax.plasma.susceptibility import Susceptibility
 from lta_jax.plasma.thermodynamics import Thermodynamics
@@ -62,6 +63,9 @@ class ObservableMap(eqx.Module):
     setup: Setup
     solver_options: SolverOptions = eqx.field(static=True)
     power: float = eqx.field(static=True, default=64.0)
+    #: Momentum-resolved kinetics: the mode grid (``None``: the averaged equations) and the resolved numerics.
+    grid: Any = None
+    resolved_options: Any = eqx.field(static=True, default=None)
 
     @property
     def like(self) -> ModelParameters:
@@ -87,10 +91,19 @@ class ObservableMap(eqx.Module):
         return system
 
     def solve(self, theta):
+        """The raw solution at θ: the averaged equations with ``solver_options``, or (``grid`` set) the resolved
+        equations with ``resolved_options``, projected on the 11 averaged yields (same layout of saved points)."""
+        if self.grid is not None:
+            from lta_jax.kinetics.resolved import ResolvedSystem
+            from lta_jax.solver.resolved import solve_resolved_arrays
+
+            system = ResolvedSystem(self.system(theta), self.grid)
+            return solve_resolved_arrays(system, self.t_start, self.t_end, None, self.resolved_options)[0]
         return solve_arrays(self.system(theta), self.t_start, self.t_end, None, self.solver_options)
 
     def _on_nodes(self) -> bool:
-        return isinstance(self.solver_options.method, FixedGridMagnus) and self.t_end < c.T_SPHALERON < self.t_start
+        return (self.grid is None and isinstance(self.solver_options.method, FixedGridMagnus)
+                and self.t_end < c.T_SPHALERON < self.t_start)
 
     def node_split(self) -> tuple[int, int]:
         """Steps above and below T_sph of the node path, in proportion to the lengths in z (independent of M)."""
@@ -167,6 +180,9 @@ def make_observable_map(
     solver_options: SolverOptions | None = None,
     mode: Literal["forward", "reverse"] = "forward",
     single_mass: bool = True,
+    kinetics: str = "averaged",
+    n_modes: int | None = None,
+    resolved_options=None,
 ) -> ObservableMap:
     """Validate inputs (before compilation) and build the differentiable map θ ↦ observables.
 
@@ -177,9 +193,32 @@ def make_observable_map(
     ``t_start`` defaults to T0 of the given point and is then held fixed.
     ``single_mass`` (default): the map is used at the mass of ``params`` only, and an expensive rate model is
     tabulated once here; ``False`` (maps over several masses) builds the table inside every evaluation instead.
+    ``kinetics="resolved"`` (with ``n_modes``, ``resolved_options`` as in :func:`lta_jax.solve`): the map solves the
+    momentum-resolved equations by the structured splitting (``solver_options`` then does not apply); both derivative
+    modes work through it (the splitting is a scan of exponentials, :func:`lta_jax.solver.magnus.expm`).
     """
     if mode not in DERIVATIVE_MODES:
         raise ValueError(f"mode must be one of {DERIVATIVE_MODES}, got {mode!r}")
+    if kinetics not in KINETICS:
+        raise ValueError(f"kinetics must be one of {KINETICS}, got {kinetics!r}")
+    grid = None
+    if kinetics == "resolved":
+        from lta_jax.kinetics.resolved import grid_from_modes
+        from lta_jax.rates.modes import mode_model_of
+        from lta_jax.solver.resolved import ResolvedOptions
+        from lta_jax.solver.setup import resolved_rates
+
+        if solver_options is not None:
+            raise ValueError("the resolved equations take resolved_options (not solver_options)")
+        rates = resolved_rates(rates, n_modes)
+        inner = mode_model_of(rates)
+        grid = grid_from_modes(inner.y, rule=inner.quadrature)
+        resolved_options = ResolvedOptions() if resolved_options is None else resolved_options
+        if resolved_options.method != "split":
+            raise ValueError(f"derivatives of the resolved equations use the splitting (method 'split'), got "
+                             f"{resolved_options.method!r}")
+    elif n_modes is not None or resolved_options is not None:
+        raise ValueError("n_modes and resolved_options need kinetics='resolved'")
     # Default: Magnus4 through 800 nodes that include T_sph and T_end (no dense output; ~1e-5 of the tight implicit
     # reference at the Fig.-18 point). SolverOptions.kvaerno5() gives the implicit path (its tests run in the slow step).
     base = DERIVATIVE_SOLVER if solver_options is None else solver_options
@@ -189,7 +228,8 @@ def make_observable_map(
     setup = prepare(params, rates, t_start=t_start, t_end=t_end, thermo=thermo, susceptibility=susceptibility,
                     options=options, tabulate=single_mass and base.tabulate_rates)
     adjoint = diffrax.ForwardMode() if mode == "forward" else diffrax.RecursiveCheckpointAdjoint()
-    return ObservableMap(setup, eqx.tree_at(lambda o: o.adjoint, base, adjoint))
+    return ObservableMap(setup, eqx.tree_at(lambda o: o.adjoint, base, adjoint), grid=grid,
+                         resolved_options=resolved_options)
 
 
 @eqx.filter_jit

@@ -80,7 +80,8 @@ def optimise_envelope_point(rates, mass: float, bau: bool, warm: list, settings:
                       budget=settings["budget_per_mass"], seed=settings["seed"], t_end=settings["T_end"],
                       steps=settings["steps"], candidates=settings["candidates"], progress=progress, start=start,
                       extra_starts=warm, keep_history=False, gradient_cost=settings.get("gradient_cost"),
-                      gradient=settings.get("gradient", "reverse"), rate_uncertainty=settings.get("rate_uncertainty", 1.0))
+                      gradient=settings.get("gradient", "reverse"), rate_uncertainty=settings.get("rate_uncertainty", 1.0),
+                      kinetics=settings.get("kinetics", "averaged"), n_modes=settings.get("n_modes"))
     return {"settings": settings, "M": mass, "bau": bau, "best": result.best,
             "solve_equivalents": result.solve_equivalents, "full_solves": result.full_solves,
             "rejected_by_full_solve": result.rejected_by_full_solve, "seconds": time.perf_counter() - t0,
@@ -91,7 +92,8 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
                  constraints=(True, False), budget_per_mass: float = 1000.0, seed: int = 0, t_end: float = 10.0,
                  steps: int = OPTIMISATION_STEPS, candidates: int = DEFAULT_CANDIDATES, progress: bool = True,
                  log=None, start: str = "sample", cluster=None, schedule: str | None = None,
-                 gradient_cost: float | None = None, gradient: str = "reverse", rate_uncertainty: float = 1.0) -> dict:
+                 gradient_cost: float | None = None, gradient: str = "reverse", rate_uncertainty: float = 1.0,
+                 kinetics: str = "averaged", n_modes: int | None = None) -> dict:
     """Optimise at every mass and constraint; returns {"settings", "points"} and writes ``envelope.json`` plus one
     file per (mass, constraint) into ``out_dir``. Finished files of the same settings are reused (resume).
     ``start="freeze-out"``: the §5.3 recipe's guesses start every mass (:func:`lta_jax.studies.optimise.optimise`).
@@ -104,7 +106,8 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
     :func:`lta_jax.studies.optimise.optimise` (fixed instead of measured: the envelope is then reproducible);
     ``gradient``: the optimiser's derivatives (recorded in the settings unless the default); ``rate_uncertainty`` = F > 1:
     every optimisation also moves the rate factors within [1/F, F] (:mod:`lta_jax.rates.uncertainty`; the optimistic
-    edge of the band, recorded in the settings). Long because of its
+    edge of the band, recorded in the settings); ``kinetics="resolved"`` with ``n_modes``: every optimisation on the
+    momentum-resolved equations (recorded in the settings). Long because of its
     docstring and the resume/cluster bookkeeping, which share the ``done`` map and the single writer ``finish``."""
     masses = sorted(float(m) for m in masses)
     if not masses or any(not (math.isfinite(m) and m > 0) for m in masses):
@@ -134,6 +137,13 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
 
     if check_uncertainty_factor(rate_uncertainty) > 1:
         settings["rate_uncertainty"] = float(rate_uncertainty)
+    if kinetics != "averaged":  # checked here, before any optimisation compiles (optimise checks the same)
+        from lta_jax.studies.optimise import _check_kinetics
+
+        _check_kinetics(kinetics, n_modes, rate_uncertainty, objective, False)
+        settings.update(kinetics=kinetics, n_modes=48 if n_modes is None else int(n_modes))
+    elif n_modes is not None:
+        raise ValueError("n_modes needs kinetics='resolved'")
     done: dict[tuple[bool, float], dict] = {}
     for bau in constraints:
         for m in masses:
@@ -249,6 +259,9 @@ def plot_envelope(envelope: dict, path, band: dict | None = None) -> None:
     ax.set_xticks(masses, [f"{m:g}" for m in masses])
     ax.set_xticks([], minor=True)
     title = f"{settings['hierarchy']} envelope, {settings['budget_per_mass']:g} solve-equivalents per mass"
+    if settings.get("kinetics") == "resolved":
+        title = f"{settings['hierarchy']} envelope, momentum-resolved ({settings['n_modes']} + 5 modes), " \
+                f"{settings['budget_per_mass']:g} resolved solves per mass"
     if band is not None:
         title += f"\nshaded: every rate coefficient within ×{band['settings']['rate_uncertainty']:g}, optimised"
     ax.set_title(title, fontsize=10)

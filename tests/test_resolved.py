@@ -164,14 +164,16 @@ def test_resolved_input_errors(computed_rates):
 
 
 @pytest.mark.slow
-def test_splitting_matches_dense_kvaerno5(computed_rates):
-    """The structured splitting (default options) against Kvaerno5 on the dense (8N+3)-system, 6 modes, set (4.1) to
-    10 GeV: Y_B, Y_L(10 GeV), max |Y_e| (measured: ≤ 6.6e-4 relative; docs/resolved.md)."""
+def test_structured_steps_match_dense_kvaerno5(computed_rates):
+    """The structured methods with their default options against Kvaerno5 on the dense (8N+3)-system, 6 + 5 modes,
+    set (4.1) to 10 GeV: Y_B, Y_L(10 GeV), max |Y_e| — the coupled step (default) within 1e-4 (measured ≤ 7.9e-6;
+    the issue asks 1e-3), the Strang splitting within 2e-3 (measured ≤ 5.0e-4; docs/resolved.md)."""
     opts = dict(t_end=10.0, kinetics="resolved", n_modes=6, raise_on_failure=True)
-    split = summary(solve(SET_4_1, computed_rates, **opts))
     dense = summary(solve(SET_4_1, computed_rates, resolved_options=ResolvedOptions(method="kvaerno5"), **opts))
-    for key in ("Y_B", "Y_L_end", "max_abs_Y_e"):
-        assert split[key] == pytest.approx(dense[key], rel=2e-3), key
+    for method, tolerance in (("coupled", 1e-4), ("split", 2e-3)):
+        structured = summary(solve(SET_4_1, computed_rates, resolved_options=ResolvedOptions(method=method), **opts))
+        for key in ("Y_B", "Y_L_end", "max_abs_Y_e"):
+            assert structured[key] == pytest.approx(dense[key], rel=tolerance), (method, key)
 
 
 def test_authors_mode_tables_load_and_average_to_their_averaged_table(reference_file):
@@ -345,7 +347,7 @@ def test_resolved_study_options_refused_before_compilation(computed_rates, tmp_p
         run_envelope(computed_rates, tmp_path / "e2", masses=[1.0], n_modes=8)
     with pytest.raises(ValueError, match="resolved_options"):
         make_observable_map(SET_4_1, computed_rates, kinetics="resolved", solver_options=SolverOptions())
-    with pytest.raises(ValueError, match="split"):
+    with pytest.raises(ValueError, match="structured"):
         make_observable_map(SET_4_1, computed_rates, kinetics="resolved",
                             resolved_options=ResolvedOptions(method="kvaerno5"))
 

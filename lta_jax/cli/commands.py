@@ -637,7 +637,8 @@ def rates(
         report["ratios"] = rate_ratios(table, other, M)
     if plot:
         from lta_jax.cli.plotting import plot_rate_tables
-        plot_rate_tables(table, other, M, plot, model.description)
+        plot_rate_tables(table, other, M, plot, model.description,
+                         other_label=compare.name if compare is not None else "table")
         report["plot"] = str(plot)
     typer.echo(to_json(report))
 
@@ -700,8 +701,9 @@ def dilution(
                                                               "T_in": T_in, "T_fin": T_fin}}
         if plot:
             from lta_jax.cli.plotting import plot_dilution_scan
-            plot_dilution_scan(masses, table, plot, f"D_fin against M, Re ω = {angles['re_omega']:.3g}, "
-                               f"δ = {angles['delta']:.3g}, η = {angles['eta']:.3g}, {hierarchy.upper()}")
+            plot_dilution_scan(masses, table, plot, f"D_fin against M, Re ω = {angles['re_omega'] / math.pi:.3g}π, "
+                               f"δ = {angles['delta'] / math.pi:.3g}π, η = {angles['eta'] / math.pi:.3g}π, "
+                               f"ΔM = {delta_M:.3g} GeV, {hierarchy.upper()}")
             report["plot"] = str(plot)
         text = to_json(report)
     else:

@@ -143,8 +143,10 @@ def rate_ratios(table: np.ndarray, other, mass: float) -> dict:
     return out
 
 
-def plot_rate_tables(table: np.ndarray, other, mass: float, path, title: str = ""):
-    """|coefficient|/T vs T for the seven coefficients (log–log), with ``other`` (a rate model) overlaid in black."""
+def plot_rate_tables(table: np.ndarray, other, mass: float, path, title: str = "", other_label: str = "table"):
+    """|coefficient| vs T for the seven coefficients (log–log), with ``other`` (a rate model, named ``other_label`` in
+    the legend: the compared file) overlaid in black, and their ratio on a symmetric-log axis (ratios span 0.1–100 and
+    change sign where h̄− does)."""
     t = table[:, 0]
     fig, axes = plt.subplots(2, 4, figsize=(15, 7))
     for j, name in enumerate(RATE_LABELS):
@@ -152,7 +154,7 @@ def plot_rate_tables(table: np.ndarray, other, mass: float, path, title: str = "
         ax.loglog(t, np.abs(table[:, 1 + j]), "C0", label="this model")
         if other is not None:
             ref = np.asarray([float(other(float(tt), mass)[j]) for tt in t])
-            ax.loglog(t, np.abs(ref), "k--", lw=1, label="table")
+            ax.loglog(t, np.abs(ref), "k--", lw=1, label=other_label)
         ax.set_title(f"|{name}| [GeV], M = {mass:g} GeV", fontsize=9)
         ax.axvspan(20, 35, color="0.9", label="level-crossing band (20–35 GeV)" if j == 0 else None)
         ax.set_xlabel("T [GeV]")
@@ -165,9 +167,12 @@ def plot_rate_tables(table: np.ndarray, other, mass: float, path, title: str = "
             ref = np.asarray([float(other(float(tt), mass)[j]) for tt in t])
             with np.errstate(divide="ignore", invalid="ignore"):
                 ax.semilogx(t, table[:, 1 + j] / ref, label=name)
-        ax.set_ylim(0, 3)
+        # Symmetric log: the ratios reach ~100 (γ̄_ν− at low T) and go negative where h̄− changes sign in one model
+        # first; a linear axis capped at 3 hid both.
+        ax.set_yscale("symlog", linthresh=0.1)
         ax.axhspan(0.8, 1.2, color="0.9")
-        ax.set_title("model / table (band 0.8–1.2)", fontsize=9)
+        ax.axhline(0.0, color="0.5", lw=0.6)
+        ax.set_title(f"model / {other_label}\n(grey: 0.8–1.2; symmetric log axis)", fontsize=9)
         ax.legend(fontsize=7, ncol=2)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -185,13 +190,20 @@ def plot_dilution(out: dict, mass: float, widths, thermo, path, title: str = "")
     m_over_e = np.array([float(thermal_averages(mass, tt)[1]) for tt in t])
     hubble = np.asarray(thermo.hubble_rate(t))
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    limit = out.get("lifetime_limit_s")
     for i, label in enumerate(("N₂", "N₃")):
-        axes[0].loglog(t, float(widths[i]) * m_over_e / hubble, color=f"C{i}", label=f"{label} (τ = "
-                       f"{out['lifetimes_s'][i]:.2g} s)")
+        tau = out["lifetimes_s"][i]
+        over = limit is not None and tau > limit  # marked: a lifetime above the BBN limit
+        axes[0].loglog(t, float(widths[i]) * m_over_e / hubble, color=f"C{i}", lw=2.5 if over else 1.5,
+                       label=f"{label} (τ = {tau:.2g} s{f' > limit {limit:g} s' if over else ''})")
         axes[1].loglog(t, np.asarray(traj["hnl_yields"])[:, i], color=f"C{i}", label=f"n/s, {label}")
     axes[0].axhline(1.0, color="0.6", lw=0.8)
     axes[0].set_ylabel("Γ ⟨M/E⟩ / H (radiation-dominated H)")
-    axes[0].set_title("decay rate over expansion rate", fontsize=9)
+    if out.get("lifetime_exceeds_limit"):
+        axes[0].set_title(f"decay rate over expansion rate\nlifetime above the {limit:g} s BBN limit", fontsize=9,
+                          color="C3")
+    else:
+        axes[0].set_title("decay rate over expansion rate", fontsize=9)
     axes[1].loglog(t, np.asarray(traj["equilibrium_yield"]), "k:", label="n_eq/s (both helicities)")
     axes[1].set_ylim(1e-3 * float(np.max(traj["hnl_yields"])), 3 * float(np.max(traj["hnl_yields"])))
     axes[1].set_ylabel("yield n/s")
@@ -202,8 +214,10 @@ def plot_dilution(out: dict, mass: float, widths, thermo, path, title: str = "")
     for ax in axes:
         ax.set_xlabel("T [GeV]")
         ax.invert_xaxis()
-    for ax in axes[:2]:
-        ax.legend(fontsize=8)
+    axes[0].legend(fontsize=8)
+    # The yields sit at the top until they decay and fall on the right: the lower left is empty (the default
+    # placement covered n_eq/s).
+    axes[1].legend(fontsize=7, loc="lower left")
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -217,7 +231,14 @@ def plot_dilution_scan(masses, table: dict, path, title: str = "") -> None:
     for im_omega, values in table.items():
         ax.loglog(masses, values, "o-", ms=4, label=f"Im ω = {im_omega:g}")
     ax.set_xlabel("M [GeV]")
+    # The masses as plain numbers (the log axis labelled 6×10⁰, 4×10⁰ on a short range).
+    ax.set_xticks(sorted(set(masses)), [f"{m:g}" for m in sorted(set(masses))])
+    ax.set_xticks([], minor=True)
     ax.set_ylabel("D_fin = (s a³)_fin / (s a³)_in")
+    from matplotlib.ticker import LogFormatter
+
+    ax.yaxis.set_major_formatter(LogFormatter())  # "3", not "3×10⁰", on the short ranges D_fin spans
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.4)))
     ax.axhline(1.0, color="0.6", lw=0.8)
     ax.legend(fontsize=8)
     ax.set_title(title or "entropy dilution by HNL decays", fontsize=9)
@@ -325,13 +346,18 @@ def plot_history(result, path, baselines: dict | None = None):
     feasible = np.array([r["feasible"] for r in rows])
     screen = np.array([r["phase"] == "screen" for r in rows])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    ax1.semilogy(x[screen], obj[screen], ".", color="0.75", ms=3, label="screen")
-    ax1.semilogy(x[screen & feasible], obj[screen & feasible], ".", color="0.35", ms=4, label="screen, feasible")
+    def labelled(mask, text):  # no legend entry for a series without points
+        return text if np.any(mask) else None
+
+    ax1.semilogy(x[screen], obj[screen], ".", color="0.75", ms=3, label=labelled(screen, "screen"))
+    ax1.semilogy(x[screen & feasible], obj[screen & feasible], ".", color="0.35", ms=4,
+                 label=labelled(screen & feasible, "screen, feasible"))
     cands = sorted({r["candidate"] for r in rows if r["phase"] == "refine"})
     cmap = plt.get_cmap("tab10")
     for i, cand in enumerate(cands):
         sel = np.array([r["phase"] == "refine" and r["candidate"] == cand and r["accepted"] for r in rows])
-        ax1.semilogy(x[sel], obj[sel], "-", color=cmap(i % 10), lw=1, alpha=0.8)
+        ax1.semilogy(x[sel], obj[sel], "-", color=cmap(i % 10), lw=1, alpha=0.8,
+                     label=f"refinement: accepted steps, one colour per candidate ({len(cands)})" if i == 0 else None)
     best, best_x, best_y = -np.inf, [], []
     for xi, oi, fi in zip(x, obj, feasible):
         if fi and oi > best:
@@ -339,20 +365,28 @@ def plot_history(result, path, baselines: dict | None = None):
         if np.isfinite(best):
             best_x.append(xi)
             best_y.append(best)
-    ax1.semilogy(best_x, best_y, "k-", lw=2, label="best feasible so far")
+    if best_x:
+        ax1.semilogy(best_x, best_y, "k-", lw=2, label="best feasible so far")
+        # The result written on the figure: the best feasible value on the optimiser's grid (the confirmed value is
+        # in the JSON, full_solve_*).
+        ax1.annotate(f"best feasible {best_y[-1]:.3g}", (best_x[-1], best_y[-1]), xytext=(-6, 8),
+                     textcoords="offset points", ha="right", fontsize=8)
     for j, (label, value) in enumerate((baselines or {}).items()):
         ax1.axhline(value, ls="--", color=cmap((j + 5) % 10), label=label)
-    ax1.axvline(n_screen, color="0.5", lw=0.8, ls=":")
+    ax1.axvline(n_screen, color="0.5", lw=0.8, ls=":", label="end of the screen")
+    right = float(np.nanmax(x)) if x.size else 1.0
+    for ax in (ax1, ax2):  # a margin, so that no point sits half outside the frame
+        ax.set_xlim(-0.02 * right, 1.03 * right)
     ax1.set_xlabel("solve-equivalents spent")
     ax1.set_ylabel("|Y_L(T_end)|" if settings["objective"] == "lta" else "soft max |Y_e|")
     ax1.set_title(f"{settings['objective']}, M = {settings['M']:g} GeV {settings['hierarchy']}, "
                   f"{'BAU band' if settings['bau'] else 'no BAU constraint'}", fontsize=10)
     finite = obj[np.isfinite(obj) & (obj > 0)]
     if finite.size:
-        ax1.set_ylim(max(finite.min(), finite.max() * 1e-6), finite.max() * 3)
+        ax1.set_ylim(max(finite.min() / 2, finite.max() * 1e-6), finite.max() * 3)
     ax1.legend(fontsize=7, loc="lower right")
     ax2.plot(x[screen], y_b[screen], ".", color="0.75", ms=3)
-    ax2.plot(x[~screen], y_b[~screen], ".", color="C1", ms=4, label="refinement")
+    ax2.plot(x[~screen], y_b[~screen], ".", color="C1", ms=4, label=labelled(~screen, "refinement"))
     ax2.axhspan(1 - tol, 1 + tol, color="C2", alpha=0.25, label="feasible band")
     ax2.set_yscale("symlog", linthresh=0.1)
     ax2.set_xlabel("solve-equivalents spent")

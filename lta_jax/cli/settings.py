@@ -70,8 +70,8 @@ def prepare_run(settings: dict) -> Run:
     if checked.kinetics == "resolved":
         from lta_jax.solver.resolved import ResolvedOptions
 
-        # magnus → the structured exponential splitting; kvaerno5 → the dense implicit reference.
-        resolved_options = ResolvedOptions(method="split" if solver == "magnus" else "kvaerno5", max_steps=max_steps)
+        # magnus → the structured coupled exponential step; kvaerno5 → the dense implicit reference.
+        resolved_options = ResolvedOptions(method="coupled" if solver == "magnus" else "kvaerno5", max_steps=max_steps)
         solver_options = None
     return Run(params, rates, thermo, susc, options, t_start, t_end, settings, solver_options, None,
                checked.kinetics, checked.n_modes, resolved_options)

@@ -214,8 +214,10 @@ def make_observable_map(
         inner = mode_model_of(rates)
         grid = grid_from_modes(inner.y, rule=inner.quadrature)
         resolved_options = ResolvedOptions() if resolved_options is None else resolved_options
-        if resolved_options.method != "split":
-            raise ValueError(f"derivatives of the resolved equations use the splitting (method 'split'), got "
+        from lta_jax.solver.resolved import STRUCTURED
+
+        if resolved_options.method not in STRUCTURED:
+            raise ValueError(f"derivatives of the resolved equations use a structured method {STRUCTURED}, got "
                              f"{resolved_options.method!r}")
     elif n_modes is not None or resolved_options is not None:
         raise ValueError("n_modes and resolved_options need kinetics='resolved'")

@@ -141,7 +141,11 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
         from lta_jax.studies.optimise import _check_kinetics
 
         _check_kinetics(kinetics, n_modes, rate_uncertainty, objective, False)
-        settings.update(kinetics=kinetics, n_modes=48 if n_modes is None else int(n_modes))
+        from lta_jax.studies.optimise import OPTIMISATION_RESOLVED
+
+        # The resolved numerics are part of the settings: a directory made with other ones is not resumed.
+        settings.update(kinetics=kinetics, n_modes=48 if n_modes is None else int(n_modes),
+                        resolved_numerics=dict(OPTIMISATION_RESOLVED))
     elif n_modes is not None:
         raise ValueError("n_modes needs kinetics='resolved'")
     done: dict[tuple[bool, float], dict] = {}

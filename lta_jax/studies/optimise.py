@@ -80,13 +80,12 @@ OBJECTIVE_INDEX = {"lta": 1, "max-ye": 5, "effective-lta": 1}
 DILUTION_INDEX = 6
 #: Node-grid steps of the optimiser's solves (Fig.-18 point to 5 GeV: 400 steps agree with 800 to ≈1e-5 in Y_L).
 OPTIMISATION_STEPS = 400
-#: Numerics of the optimiser's resolved solves (``kinetics="resolved"``): 200 saved points and 1000 placed steps (1321
-#: splitting steps from 10³ to 10 GeV instead of the full solve's 3121). The splitting converges like h² and slowly where
-#: the coupling is stiff: at an optimiser's point with ΔM = 1e-12 GeV (M = 2 GeV, 3 + 5 modes) Y_L(10 GeV) is 12 %, 4.3 %,
-#: 0.8 % off Kvaerno5 with 500, 1000, 2000 placed steps (the full solve: 0.95 %), Y_B ≤ 1e-3 with all; at set (4.1),
-#: 48 + 5 modes, 500 steps give Y_L within 0.3 % of the full solve (2-core CPU, 2026-12-06). The confirmation is
-#: the full resolved solve.
-OPTIMISATION_RESOLVED = dict(n_save=200, refine=1000)
+#: Numerics of the optimiser's resolved solves (``kinetics="resolved"``): the coupled step on 200 output points plus 250
+#: steps placed where the coupling is stiff (571 steps from 10³ to 10 GeV instead of the full solve's 1121). Against
+#: a converged solve (1000 + 4000 steps), 48 + 5 modes: Y_B within 2e-5 / 4e-4, Y_L(10 GeV) within 5.5e-3 / 2.2e-3 at
+#: set (4.1) / a point with ΔM = 1.07e-12 GeV where the former Strang splitting on 1321 steps was 8e-3 / 4.3e-2 off
+#: (2-core CPU, 2026-12-06; docs/resolved.md). The confirmation is the full resolved solve.
+OPTIMISATION_RESOLVED = dict(method="coupled", n_save=200, refine=250)
 #: Candidates refined together (one batched value + Jacobian per iteration).
 DEFAULT_CANDIDATES = 8
 #: Fraction of the budget spent on the screening sample. 0.3 since the line search made refinement cheaper: against
@@ -514,7 +513,7 @@ def optimise(
     (:mod:`lta_jax.rates.uncertainty`, 24 parameters) that the refinement moves together with the model parameters
     (the screen uses central rates); the best point's factors are in ``best["rate_factors"]``.
     ``kinetics="resolved"`` (``n_modes`` modes, default 48): every solve is the momentum-resolved one (structured
-    splitting with :data:`OPTIMISATION_RESOLVED`, the full resolved solve for the confirmation), so the BAU constraint
+    coupled step with :data:`OPTIMISATION_RESOLVED`, the full resolved solve for the confirmation), so the BAU constraint
     is on the resolved Y_B; a solve-equivalent is then a resolved solve.
     Long only through its 29 settings and this docstring (about 55 lines of code: checks, problem,
     screen, refinement, confirmation, result).

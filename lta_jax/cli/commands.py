@@ -37,6 +37,10 @@ POINT_RE_OMEGA_OPTION = typer.Option(None, "--re-omega", help="Re ω [rad], or a
 POINT_DELTA_OPTION = typer.Option(None, "--delta", help="Dirac phase δ [rad or Npi] (default 1.30pi)")
 POINT_ETA_OPTION = typer.Option(None, "--eta", help="Majorana phase η [rad or Npi] (default 1.02pi)")
 POINT_HIERARCHY_OPTION = typer.Option(None, "--hierarchy", help="NH or IH (default NH)")
+POINT_RATES_OPTION = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a "
+                                  "9-column rate table")
+POINT_T_START_OPTION = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))")
+POINT_T_END_OPTION = typer.Option(None, "--T-end", help="final T [GeV] (default 5)")
 CARD_KEYS = {"M", "delta_M", "im_omega", "re_omega", "delta", "eta", "hierarchy", "rates", "T_start", "T_end",
              "source_term", "h_plus", "fnv", "rate_scale", "thermo", "susceptibility", "solver", "max_steps", "json", "plot",
              "kinetics", "modes", "dilution", "export", "chiral", "kappa", "gamma_c",
@@ -121,9 +125,9 @@ def solve(
     delta: Optional[str] = POINT_DELTA_OPTION,
     eta: Optional[str] = POINT_ETA_OPTION,
     hierarchy: Optional[str] = POINT_HIERARCHY_OPTION,
-    rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
-    T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
-    T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
+    rates: Optional[str] = POINT_RATES_OPTION,
+    T_start: Optional[float] = POINT_T_START_OPTION,
+    T_end: Optional[float] = POINT_T_END_OPTION,
     source_term: Optional[bool] = typer.Option(None, "--source-term/--no-source-term", help="S_eq (default off)"),
     h_plus: Optional[bool] = typer.Option(None, "--h-plus/--no-h-plus", help="keep h̄+ (default on; paper §9)"),
     fnv: Optional[bool] = typer.Option(None, "--fnv/--no-fnv", help="keep the fermion-number-violating rates γ̄− "
@@ -222,9 +226,9 @@ def diagnose(
     delta: Optional[str] = POINT_DELTA_OPTION,
     eta: Optional[str] = POINT_ETA_OPTION,
     hierarchy: Optional[str] = POINT_HIERARCHY_OPTION,
-    rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column rate table"),
-    T_start: Optional[float] = typer.Option(None, "--T-start", help="initial T [GeV] (default max(1e3, 10 T_osc))"),
-    T_end: Optional[float] = typer.Option(None, "--T-end", help="final T [GeV] (default 5)"),
+    rates: Optional[str] = POINT_RATES_OPTION,
+    T_start: Optional[float] = POINT_T_START_OPTION,
+    T_end: Optional[float] = POINT_T_END_OPTION,
     h_plus: Optional[bool] = typer.Option(None, "--h-plus/--no-h-plus", help="keep h̄+ (default on; paper §9)"),
     fnv: Optional[bool] = typer.Option(None, "--fnv/--no-fnv", help="keep γ̄− (default on; paper Fig. 13)"),
     rate_scale: Optional[float] = typer.Option(None, "--rate-scale", help="global rate scale κ (paper Fig. 18)"),

@@ -77,33 +77,45 @@ def _directional(f, theta=THETA, seed=0):
             float(jax.jit(lambda t, d: jax.jvp(f, (t,), (d,))[1])(theta, v)))
 
 
-@pytest.mark.parametrize("options", [SolverOptions.fixed_grid(100), SolverOptions(n_save=20)],
+@pytest.mark.parametrize("options, rel", [(SolverOptions.fixed_grid(100), 1e-8), (SolverOptions(n_save=20), 1e-5)],
                          ids=["node grid", "adaptive Magnus"])
-def test_reverse_directional_derivative_equals_forward(options):
-    """Default-suite check of reverse mode through the observable map: ⟨∇Y_L, v⟩ (jax.grad, RecursiveCheckpointAdjoint
-    through diffrax's loop on the adaptive path) equals the forward-mode jvp in a random direction."""
+def test_reverse_directional_derivative_equals_forward(options, rel):
+    """Default-suite check of reverse mode through the observable map: ⟨∇Y_L, v⟩ (jax.grad) equals the forward-mode
+    jvp in a random direction — exactly (1e-8) on the node grid, whose reverse pass is that of the same discrete map;
+    to the discretisation accuracy on the adaptive path, whose reverse mode returns the derivative of an 800-step
+    fixed grid through the same saved points (measured 5.6e-7 of the largest entry of the 6 × 6 Jacobian)."""
     kw = dict(t_start=1e3, t_end=100.0, solver_options=options)
     reverse_map = make_observable_map(FIG18, ProvisionalRates(), mode="reverse", **kw)
     forward_map = make_observable_map(FIG18, ProvisionalRates(), mode="forward", **kw)
     v = jnp.asarray(np.random.default_rng(0).normal(size=6))
     by_reverse = float(eqx.filter_jit(lambda m, t: jax.grad(lambda x: m(x)[1] * 1e8)(t))(reverse_map, THETA) @ v)
     by_forward = float(eqx.filter_jit(lambda m, t: jax.jvp(lambda x: m(x)[1] * 1e8, (t,), (v,))[1])(forward_map, THETA))
-    assert math.isclose(by_reverse, by_forward, rel_tol=1e-8), (by_reverse, by_forward)
+    assert math.isclose(by_reverse, by_forward, rel_tol=rel), (by_reverse, by_forward)
+
+
+def test_failed_adaptive_solve_has_nan_gradient():
+    """A failed adaptive solve (step limit) gives NaN values and NaN reverse-mode derivatives, although the fixed grid
+    whose derivative reverse mode returns would have succeeded: never numbers for a failed solve."""
+    bad = make_observable_map(FIG18, ProvisionalRates(), mode="reverse", t_start=1e3, t_end=100.0,
+                              solver_options=SolverOptions(n_save=20, max_steps=5))
+    value, grad = eqx.filter_jit(lambda m, t: jax.value_and_grad(lambda x: m(x)[1])(t))(bad, THETA)
+    assert np.isnan(float(value)) and np.all(np.isnan(np.asarray(grad)))
 
 
 @pytest.mark.slow  # two 6 × 6 Jacobians per path (≈ 2 min on 2 cores)
-@pytest.mark.parametrize("options", [SolverOptions.fixed_grid(200), SolverOptions(n_save=50)],
+@pytest.mark.parametrize("options, rel", [(SolverOptions.fixed_grid(200), 1e-8), (SolverOptions(n_save=50), 1e-5)],
                          ids=["node grid", "adaptive Magnus"])
-def test_reverse_mode_equals_forward_mode_through_magnus(options):
-    """jax.jacrev of the observable map equals jax.jacfwd on the node grid (fixed-grid Magnus) and through diffrax's
-    adaptive loop with the Magnus solver (RecursiveCheckpointAdjoint)."""
+def test_reverse_mode_equals_forward_mode_through_magnus(options, rel):
+    """jax.jacrev of the observable map equals jax.jacfwd on the node grid (fixed-grid Magnus: the same discrete map,
+    1e-8) and on the adaptive Magnus path (forward mode through diffrax's loop; reverse mode the derivative of the
+    800-step fixed grid through the same saved points: measured 1.0e-7 of each row's largest entry, bound 1e-5)."""
     kw = dict(t_start=1e3, t_end=50.0, solver_options=options)
     forward = eqx.filter_jit(lambda m, t: jax.jacfwd(m)(t))(
         make_observable_map(FIG18, ProvisionalRates(), mode="forward", **kw), THETA)
     reverse = eqx.filter_jit(lambda m, t: jax.jacrev(m)(t))(
         make_observable_map(FIG18, ProvisionalRates(), mode="reverse", **kw), THETA)
     assert np.all(np.isfinite(np.asarray(reverse)))
-    _row_close(reverse, forward, 1e-8)
+    _row_close(reverse, forward, rel)
 
 
 def test_reverse_mode_through_the_dense_output_of_a_fixed_grid():
@@ -170,6 +182,19 @@ def test_auto_mode_picks_by_shape_and_says_so():
     values, jac = everything  # still unpacks as a pair
     assert values.shape == (6,) and jac.shape == (6, 6) and one.jacobian.shape == (1, 6)
     _row_close(one.jacobian, jac[[OBSERVABLE_NAMES.index("Y_L_end")]], 1e-8)
+
+
+def test_auto_mode_takes_reverse_on_the_adaptive_path():
+    """On the adaptive Magnus path reverse mode runs its backward passes through a fixed grid and measured cheaper
+    than forward mode even for the full 6 × 6 Jacobian: "auto" picks it for every shape there (not on grids, not for
+    Kvaerno5, not for the resolved equations)."""
+    from lta_jax.solver.gradients import cheaper_mode
+
+    assert cheaper_mode(6, solver_options=SolverOptions()) == "reverse"
+    assert cheaper_mode(6, solver_options=SolverOptions.fixed_grid(400)) == "forward"
+    assert cheaper_mode(6, solver_options=SolverOptions.kvaerno5()) == "forward"
+    assert cheaper_mode(6, solver_options=None, kinetics="resolved") == "forward"
+    assert cheaper_mode(1, solver_options=SolverOptions.fixed_grid(400)) == "reverse"
 
 
 def test_bad_derivative_requests_are_refused_clearly():

@@ -13,6 +13,7 @@ p-norm (p = 64) over the saved trajectory with T ≤ T_sph (:func:`lta_jax.solve
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Literal
 
@@ -30,7 +31,7 @@ from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.integrate import solve_arrays
-from lta_jax.solver.methods import DERIVATIVE_MODES, FixedGridMagnus, SolverOptions
+from lta_jax.solver.methods import DERIVATIVE_MODES, AdaptiveMagnus, FixedGridMagnus, SolverOptions
 from lta_jax.solver.result import KINETICS
 from lta_jax.solver.setup import Setup, prepare
 from lta_jax.plasma.susceptibility import Susceptibility
@@ -66,6 +67,9 @@ class ObservableMap(eqx.Module):
     #: Momentum-resolved kinetics: the mode grid (``None``: the averaged equations) and the resolved numerics.
     grid: Any = None
     resolved_options: Any = eqx.field(static=True, default=None)
+    #: Reverse mode of the adaptive Magnus path: the derivative is that of this fixed grid through the same saved
+    #: points (``None``: the derivative of the map's own discretisation). See :func:`_adaptive_values`.
+    derivative_options: SolverOptions | None = eqx.field(static=True, default=None)
 
     @property
     def like(self) -> ModelParameters:
@@ -140,7 +144,21 @@ class ObservableMap(eqx.Module):
         return nodes[n_above:], below, jnp.all(jnp.isfinite(below))
 
     def __call__(self, theta):
-        if self._on_nodes():
+        if self.derivative_options is not None:
+            return _adaptive_values(theta, self)
+        return self.evaluate(theta)
+
+    def derivative_map(self) -> "ObservableMap":
+        """The map whose derivative reverse mode returns for this one: itself, or (adaptive Magnus) the fixed grid of
+        ``derivative_options`` read at the same saved points."""
+        if self.derivative_options is None:
+            return self
+        return dataclasses.replace(self, solver_options=self.derivative_options, derivative_options=None)
+
+    def evaluate(self, theta, on_nodes: bool | None = None):
+        """The observables at θ by this map's own numerics (``on_nodes``: force or forbid the node path; default:
+        where it applies)."""
+        if self._on_nodes() if on_nodes is None else on_nodes:
             _, below, ok = self.node_solve(theta)
             y_end = below[-1]
             values = jnp.stack([
@@ -168,6 +186,40 @@ class ObservableMap(eqx.Module):
         return jnp.where(ok, values, jnp.nan)
 
 
+#: Steps of the fixed grid whose derivative the adaptive Magnus path returns in reverse mode (see
+#: :func:`_adaptive_values`).
+ADAPTIVE_REVERSE_STEPS = 800
+
+
+@eqx.filter_custom_vjp
+def _adaptive_values(theta, fn: ObservableMap):
+    """Values of the adaptive Magnus path; in reverse mode, the derivative of the fixed grid
+    ``fn.derivative_options`` (:data:`ADAPTIVE_REVERSE_STEPS` Magnus steps) through the same saved points.
+
+    Why not the adaptive solve's own discrete derivative: diffrax reverses its while loop by recursive checkpointing,
+    which recomputes forward steps (value + gradient 8.9× the value, benchmarks/README.md). Both discretisations
+    converge to the exact derivative: at the README point to 10 GeV, every entry of the 6 × 6 Jacobian of the 800-step
+    grid agreed with forward mode through the adaptive solve (diffrax ``ForwardMode``) to ≤ 1.5e-5 relative
+    (2026-12-06; ``tests/test_gradients.py`` checks it). The values returned are the adaptive ones; a failed adaptive
+    solve gives NaN values and NaN derivatives."""
+    return fn.evaluate(theta)
+
+
+@_adaptive_values.def_fwd
+def _adaptive_values_fwd(perturbed, theta, fn):
+    del perturbed
+    values = fn.evaluate(theta)
+    return values, jnp.all(jnp.isfinite(values))
+
+
+@_adaptive_values.def_bwd
+def _adaptive_values_bwd(ok, cotangent, perturbed, theta, fn):
+    del perturbed
+    surrogate = fn.derivative_map()
+    _, pullback = jax.vjp(lambda t: surrogate.evaluate(t, on_nodes=False), theta)
+    return jnp.where(ok, pullback(cotangent)[0], jnp.nan)
+
+
 def make_observable_map(
     params: ModelParameters,
     rates: RateModel,
@@ -188,6 +240,9 @@ def make_observable_map(
 
     ``mode`` selects the diffrax adjoint of the adaptive methods: ``ForwardMode`` for ``jax.jvp``/``jax.jacfwd``,
     ``RecursiveCheckpointAdjoint`` for ``jax.vjp``/``jax.grad``/``jax.jacrev`` (the fixed and node grids take either).
+    Reverse mode on the adaptive Magnus method returns the adaptive values with the derivative of a fixed grid of
+    :data:`ADAPTIVE_REVERSE_STEPS` steps through the same saved points (:func:`_adaptive_values`: agrees with forward
+    mode through the adaptive solve to ≤ 1.5e-5, at a fraction of diffrax's checkpointed reverse pass).
     Every method supports both (:attr:`lta_jax.solver.methods.Method.derivative_modes`); the Magnus methods are
     reverse-differentiable through :func:`lta_jax.solver.magnus.expm`'s Fréchet-derivative rule (docs/numerics.md).
     ``t_start`` defaults to T0 of the given point and is then held fixed.
@@ -230,8 +285,12 @@ def make_observable_map(
     setup = prepare(params, rates, t_start=t_start, t_end=t_end, thermo=thermo, susceptibility=susceptibility,
                     options=options, tabulate=single_mass and base.tabulate_rates)
     adjoint = diffrax.ForwardMode() if mode == "forward" else diffrax.RecursiveCheckpointAdjoint()
+    derivative_options = None
+    if mode == "reverse" and grid is None and isinstance(base.method, AdaptiveMagnus):
+        derivative_options = SolverOptions.fixed_grid(ADAPTIVE_REVERSE_STEPS, n_save=base.n_save,
+                                                      tabulate_rates=base.tabulate_rates)
     return ObservableMap(setup, eqx.tree_at(lambda o: o.adjoint, base, adjoint), grid=grid,
-                         resolved_options=resolved_options)
+                         resolved_options=resolved_options, derivative_options=derivative_options)
 
 
 @eqx.filter_jit
@@ -268,11 +327,16 @@ class JacobianResult(tuple):
 JACOBIAN_MODES = ("auto",) + DERIVATIVE_MODES
 
 
-def cheaper_mode(n_outputs: int, n_parameters: int = len(PARAMETER_NAMES)) -> str:
-    """The mode "auto" picks: reverse when there are fewer outputs than parameters, else forward. Measured (2-core CPU,
-    Fig.-18 point, provisional rates, to 20 GeV; docs/numerics.md): node grid of 800 steps — value 5.6 ms, value +
-    gradient of one observable (reverse) 20.4 ms, 6 × 6 Jacobian forward 61.7 ms, reverse 66.6 ms; adaptive Magnus —
-    17.0, 160, 213, 302 ms."""
+def cheaper_mode(n_outputs: int, n_parameters: int = len(PARAMETER_NAMES), solver_options: SolverOptions | None = None,
+                 kinetics: str = "averaged") -> str:
+    """The mode "auto" picks. On the adaptive Magnus path reverse mode, always: its backward passes run through a fixed
+    grid (:func:`_adaptive_values`) while forward mode carries six tangents through every adaptive step — 6 × 6
+    Jacobian 4.75–6.09× the value by reverse mode against 9.11–10.78× by forward mode (2-core CPU, README point,
+    computed rates, to 10 GeV, two runs of benchmarks/bench_gradients.py, 2026-12-06). Elsewhere reverse when there
+    are fewer outputs than parameters, else forward (node grid of 400 steps, same runs: 6 × 6 forward 4.83–10.2×,
+    reverse 6.50–10.6×)."""
+    if kinetics == "averaged" and solver_options is not None and isinstance(solver_options.method, AdaptiveMagnus):
+        return "reverse"
     return "reverse" if n_outputs < n_parameters else "forward"
 
 
@@ -290,7 +354,8 @@ def observables_and_jacobian(params: ModelParameters, rates: RateModel, *, mode=
     Returns a :class:`JacobianResult`, which unpacks as ``(values, jacobian)``: NumPy arrays of shape (n,) and (n, 6),
     ``jacobian[i, j]`` = ∂ observable_i / ∂θ_j, plus ``.mode``, the mode used. ``mode``: "forward" (one pass with six
     tangents), "reverse" (one forward pass and one backward pass per observable) or "auto" (default: the cheaper for
-    the shape, :func:`cheaper_mode` — reverse for fewer than six observables). Keyword arguments are those of
+    the shape and path, :func:`cheaper_mode` — reverse for fewer than six observables, and on the adaptive path).
+    Keyword arguments are those of
     :func:`make_observable_map`. NaN values mean the solve failed.
     """
     if mode not in JACOBIAN_MODES:
@@ -300,7 +365,9 @@ def observables_and_jacobian(params: ModelParameters, rates: RateModel, *, mode=
     if unknown or not names:
         raise ValueError(f"observables must be a non-empty subset of {OBSERVABLE_NAMES}, got {observables!r}")
     rows = [OBSERVABLE_NAMES.index(n) for n in names]
-    mode = cheaper_mode(len(rows)) if mode == "auto" else mode
+    if mode == "auto":
+        mode = cheaper_mode(len(rows), solver_options=kwargs.get("solver_options"),
+                            kinetics=kwargs.get("kinetics", "averaged"))
     fn = make_observable_map(params, rates, mode=mode, **kwargs)
     theta = parameters_to_vector(params)
     if mode == "forward":
@@ -343,5 +410,5 @@ def central_differences(fn: ObservableMap, theta, steps) -> np.ndarray:
 
 
 __all__ = ["PARAMETER_NAMES", "OBSERVABLE_NAMES", "JACOBIAN_MODES", "JacobianResult", "ObservableMap", "cheaper_mode",
-           "make_observable_map", "observables_and_jacobian", "value_and_gradient",
+           "ADAPTIVE_REVERSE_STEPS", "make_observable_map", "observables_and_jacobian", "value_and_gradient",
            "parameters_to_vector", "vector_to_parameters", "central_differences", "jacobian_table"]

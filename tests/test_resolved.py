@@ -339,6 +339,10 @@ def test_resolved_study_options_refused_before_compilation(computed_rates, tmp_p
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, (args, result.output)
+    from lta_jax.solver.result import KINETICS
+    from lta_jax.studies.choices import STUDY_KINETICS
+
+    assert STUDY_KINETICS == KINETICS  # the JAX-free copy the command line checks against
     with pytest.raises(ValueError, match="rate_uncertainty"):
         optimise(computed_rates, mass=2.0, kinetics="resolved", rate_uncertainty=2.0)
     with pytest.raises(ValueError, match="n_modes needs"):

@@ -320,22 +320,6 @@ STUDY_KINETICS_OPTION = typer.Option("averaged", "--kinetics", help="averaged (d
 STUDY_MODES_OPTION = typer.Option(None, "--modes", help="momentum modes of --kinetics resolved (default 48, plus 5 low modes)")
 
 
-def _check_kinetics(kinetics: str, modes, rate_uncertainty: float, objective: str, free_mass: bool = False) -> None:
-    """--kinetics/--modes of optimise and envelope, checked before JAX is imported."""
-    if kinetics not in ("averaged", "resolved"):
-        raise ValueError(f"--kinetics must be averaged or resolved, got {kinetics!r}")
-    if kinetics == "averaged":
-        if modes is not None:
-            raise ValueError("--modes needs --kinetics resolved")
-        return
-    if modes is not None and modes < 2:
-        raise ValueError(f"--modes must be ≥ 2, got {modes}")
-    if rate_uncertainty != 1.0:
-        raise ValueError("--rate-uncertainty is not available with --kinetics resolved")
-    if objective == "effective-lta" or free_mass:
-        raise ValueError("--kinetics resolved optimises at a fixed --M with --objective lta or max-ye")
-
-
 @app.command()
 def optimise(
     objective: str = typer.Option("lta", "--objective", help="lta (|Y_L(T_end)|), effective-lta (|Y_L(T_end)|/D_fin after the dilution by HNL decays) or max-ye (max |Y_Δe|, T ≤ T_sph)"),
@@ -367,7 +351,8 @@ def optimise(
     """Maximise the LTA or max |Y_e| under the BAU constraint: a Sobol screen of the large-LTA box, then projected
     gradient refinement of the best candidates (lta_jax/studies/optimise.py; docs/optimisation.md)."""
     from lta_jax.model.validity import check_hierarchy
-    from lta_jax.studies.choices import GRADIENT_METHODS, MAX_BUDGET, OBJECTIVES, STARTS
+    from lta_jax.studies.choices import (CLI_NAMES, GRADIENT_METHODS, MAX_BUDGET, OBJECTIVES, STARTS,
+                                         check_study_kinetics)
 
     _check_outputs([(json_path, "--json"), (plot, "--plot")])
     try:  # checks first, with light imports only: a wrong option exits 2 before JAX is imported
@@ -389,7 +374,7 @@ def optimise(
             raise ValueError(f"--start must be one of {STARTS}, got {start!r}")
         _check_gradient_cost(gradient_cost)
         _check_rate_uncertainty(rate_uncertainty)
-        _check_kinetics(kinetics, modes, rate_uncertainty, objective, free_M)
+        check_study_kinetics(kinetics, modes, rate_uncertainty, objective, free_M, names=CLI_NAMES)
         from lta_jax.studies import optimise as opt
         from lta_jax.cli.settings import rate_model_from_spec
         enable_compilation_cache()
@@ -496,7 +481,8 @@ def envelope(
     """The largest LTA or max |Y_e| against M, with and without the BAU constraint (the paper's Figs. 8, 9, 17):
     one optimisation per mass, warm-started from its neighbours; resumable (rerun the same command)."""
     from lta_jax.model.validity import check_hierarchy
-    from lta_jax.studies.choices import GRADIENT_METHODS, MAX_BUDGET, OBJECTIVES, SCHEDULES, STARTS
+    from lta_jax.studies.choices import (CLI_NAMES, GRADIENT_METHODS, MAX_BUDGET, OBJECTIVES, SCHEDULES, STARTS,
+                                         check_study_kinetics)
 
     mass_list = ([masses] if masses is not None else []) + list(more_masses or [])
     _check_outputs(directory=(out, "--out"))
@@ -515,7 +501,7 @@ def envelope(
         if gradient not in GRADIENT_METHODS:
             raise ValueError(f"--gradient must be one of {GRADIENT_METHODS}, got {gradient!r}")
         _check_rate_uncertainty(rate_uncertainty)
-        _check_kinetics(kinetics, modes, rate_uncertainty, objective)
+        check_study_kinetics(kinetics, modes, rate_uncertainty, objective, names=CLI_NAMES)
         if schedule is not None and schedule not in SCHEDULES:
             raise ValueError(f"--schedule must be one of {SCHEDULES}, got {schedule!r}")
         if any(not (math.isfinite(m) and m > 0) for m in mass_list):

@@ -12,3 +12,33 @@ SCHEDULES = ("chain", "waves")
 MAX_BUDGET = 10_000_000
 #: Derivatives of the optimiser's refinement: exact reverse mode (default), exact forward mode, forward differences.
 GRADIENT_METHODS = ("reverse", "forward", "fd")
+
+#: Kinetics the studies run (as :data:`lta_jax.solver.result.KINETICS`, repeated here without importing JAX).
+STUDY_KINETICS = ("averaged", "resolved")
+#: How :func:`check_study_kinetics` names the settings: as Python arguments, or as command-line options.
+PYTHON_NAMES = dict(kinetics="kinetics", n_modes="n_modes", rate_uncertainty="rate_uncertainty", mass="the mass",
+                    objectives="objective 'lta' or 'max-ye'")
+CLI_NAMES = dict(kinetics="--kinetics", n_modes="--modes", rate_uncertainty="--rate-uncertainty", mass="--M",
+                 objectives="--objective lta or max-ye")
+
+
+def check_study_kinetics(kinetics, n_modes, rate_uncertainty, objective, free_mass=False, names=PYTHON_NAMES) -> dict:
+    """The keyword arguments of :func:`lta_jax.solve` that select a study's kinetics ({} for the averaged equations),
+    checked before anything compiles — by the optimiser, the envelope and the command line (``names=CLI_NAMES``).
+
+    Not implemented for the resolved equations, and refused rather than silently averaged: rate-uncertainty factors,
+    the dilution objective and a free mass (the per-mode rate table is built at the fixed mass)."""
+    k, n = names["kinetics"], names["n_modes"]
+    if kinetics not in STUDY_KINETICS:
+        raise ValueError(f"{k} must be one of {STUDY_KINETICS}, got {kinetics!r}")
+    if kinetics == "averaged":
+        if n_modes is not None:
+            raise ValueError(f"{n} needs {k} resolved" if names is CLI_NAMES else f"{n} needs {k}='resolved'")
+        return {}
+    if n_modes is not None and (isinstance(n_modes, bool) or not isinstance(n_modes, int) or n_modes < 2):
+        raise ValueError(f"{n} must be an integer ≥ 2, got {n_modes!r}")
+    if rate_uncertainty != 1.0:
+        raise ValueError(f"{names['rate_uncertainty']} > 1 is not available with {k} resolved")
+    if objective == "effective-lta" or free_mass:
+        raise ValueError(f"{k} resolved optimises at a fixed {names['mass']} with {names['objectives']}")
+    return dict(kinetics="resolved", n_modes=n_modes)

@@ -138,9 +138,9 @@ def run_envelope(rates: RateModel | str, out_dir, *, masses, objective: str = "l
     if check_uncertainty_factor(rate_uncertainty) > 1:
         settings["rate_uncertainty"] = float(rate_uncertainty)
     if kinetics != "averaged":  # checked here, before any optimisation compiles (optimise checks the same)
-        from lta_jax.studies.optimise import _check_kinetics
+        from lta_jax.studies.choices import check_study_kinetics
 
-        _check_kinetics(kinetics, n_modes, rate_uncertainty, objective, False)
+        check_study_kinetics(kinetics, n_modes, rate_uncertainty, objective, False)
         from lta_jax.studies.optimise import OPTIMISATION_RESOLVED
 
         # The resolved numerics are part of the settings: a directory made with other ones is not resumed.

@@ -65,6 +65,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lta_jax.studies.choices import MAX_BUDGET, OBJECTIVES, STARTS  # noqa: F401  (the names the optimiser accepts; re-exported)
+from lta_jax.studies.choices import check_study_kinetics
 from lta_jax.model import constants as c
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
@@ -523,7 +524,7 @@ def optimise(
                                        rate_uncertainty, start)
     from lta_jax.rates.uncertainty import describe_factors
 
-    solve_kinetics = _check_kinetics(kinetics, n_modes, rate_uncertainty, objective, free_mass)
+    solve_kinetics = check_study_kinetics(kinetics, n_modes, rate_uncertainty, objective, free_mass)
 
     values_and_jacobians = GRADIENTS[gradient]
     recipe_starts = []
@@ -661,28 +662,6 @@ def _screen(problem: _Problem, space: _Space, sample, cp_symmetry: bool, record:
         screen_obs, screen_v = np.concatenate([screen_obs, obs]), np.concatenate([screen_v, v])
         bar.update(record.state["used"])
     return screen_obs, screen_v
-
-
-def _check_kinetics(kinetics, n_modes, rate_uncertainty, objective, free_mass) -> dict:
-    """The keyword arguments of :func:`lta_jax.solve` that select the kinetics ({} for the averaged equations), checked
-    before anything compiles."""
-    from lta_jax.solver.result import KINETICS
-
-    if kinetics not in KINETICS:
-        raise ValueError(f"kinetics must be one of {KINETICS}, got {kinetics!r}")
-    if kinetics == "averaged":
-        if n_modes is not None:
-            raise ValueError("n_modes needs kinetics='resolved'")
-        return {}
-    if n_modes is not None and (not isinstance(n_modes, int) or n_modes < 2):
-        raise ValueError(f"n_modes must be an integer ≥ 2, got {n_modes!r}")
-    # Not implemented for the resolved equations (refused, not silently averaged): the rate factors, the dilution
-    # objective and a free mass (the per-mode rate table is built at the fixed mass).
-    if rate_uncertainty != 1.0:
-        raise ValueError("rate_uncertainty > 1 is not available with kinetics='resolved'")
-    if objective == "effective-lta" or free_mass:
-        raise ValueError("kinetics='resolved' optimises at a fixed mass with objective 'lta' or 'max-ye'")
-    return dict(kinetics="resolved", n_modes=n_modes)
 
 
 def _freeze_out_box(candidates, mass, rates, hierarchy, box, seed, thermo, susceptibility):

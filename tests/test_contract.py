@@ -117,7 +117,8 @@ def test_bad_study_input_exits_2_fast(args, tmp_path):
 
 def test_command_line_checks_input_without_importing_jax():
     """The plain-Python checks of the command line (and the package's top level) import no JAX; the same solver
-    names and step limit as the solver stage; float64 is on however JAX and lta_jax are imported."""
+    names and step limit as the solver stage; float64 is on however JAX and lta_jax are imported. (``main`` relies on
+    it too: its prompt-exit handler, registered first, must run after JAX's exit handlers.)"""
     code = ("import sys, lta_jax, lta_jax.cli.commands, lta_jax.cli.checks; assert 'jax' not in sys.modules; "
             "from lta_jax.cli.checks import SOLVER_NAMES, DEFAULT_MAX_STEPS; "
             "from lta_jax.solver.integrate import SOLVERS, SolverOptions; "

@@ -743,23 +743,36 @@ def _plain_physics_warnings() -> None:
     warnings.showwarning = show
 
 
+def _end_promptly() -> None:
+    """The last exit handler of ``lta-jax`` (registered before anything else, handlers run last-in first-out): after
+    a command that allows it, end the process here, once every other handler (JAX's among them) has run, instead of
+    going on to the interpreter's teardown."""
+    code = _PROMPT_EXIT.get("code")
+    if code is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main():  # pragma: no cover
     """Entry point of ``lta-jax``. After ``solve``, the process ends as soon as its exit handlers have run: the
     interpreter's teardown (destroying JAX's compiled programs and backend, module by module) took 0.5 s of a
     repeated ``lta-jax solve``'s ≈ 4 s, with nothing left to do by then (its files are written and closed, the plot
-    process has finished, stdout and stderr are flushed here). Other commands (Dask clusters among them) end as usual."""
+    process has finished). How, with public interfaces only: :func:`_end_promptly` is registered with ``atexit``
+    before JAX is imported (the command line imports it only after its checks; a test keeps it so), so it runs after
+    every handler registered later, and Python calls the handlers before it tears the interpreter down. Other
+    commands (Dask clusters among them) end as usual."""
+    import atexit
+
     _plain_physics_warnings()
+    atexit.register(_end_promptly)
     try:
         app()
     except SystemExit as stop:
-        if not _PROMPT_EXIT["allowed"] or not (stop.code is None or isinstance(stop.code, int)):
-            raise
-        import atexit
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        atexit._run_exitfuncs()
-        os._exit(stop.code or 0)
+        if _PROMPT_EXIT["allowed"] and (stop.code is None or isinstance(stop.code, int)):
+            _PROMPT_EXIT["code"] = stop.code or 0
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

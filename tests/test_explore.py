@@ -46,6 +46,20 @@ class _Box:
         self.width = np.array([box[k][1] - box[k][0] for k in PARAMETERS])
 
 
+def test_warmup_fits_in_half_the_budget():
+    """The warm-up is cut so that, with every step at its largest number of gradients, it costs at most half the
+    remaining budget — never below the minimum of 10 steps, never above the requested number."""
+    from lta_jax.studies.explore import MIN_WARMUP, affordable_warmup
+
+    nuts = ExploreSettings(mass=2.0, chains=4, warmup=100, max_doublings=6)
+    assert affordable_warmup(nuts, 40000.0, 2.5) == 31  # ⌊0.5 · 40000 / (4 · 64 · 2.5)⌋
+    assert 4 * 31 * 64 * 2.5 <= 0.5 * 40000 < 4 * 32 * 64 * 2.5
+    assert affordable_warmup(nuts, 1.0, 2.5) == MIN_WARMUP == 10
+    assert affordable_warmup(nuts, 1e9, 2.5) == 100
+    hmc = ExploreSettings(mass=2.0, chains=2, warmup=100, kernel="hmc", hmc_steps=8)
+    assert affordable_warmup(hmc, 2000.0, 2.0) == 31  # ⌊0.5 · 2000 / (2 · 8 · 2)⌋
+
+
 def test_cp_folding_maps_into_the_box_and_flips_asymmetries():
     box = _Box(BOXES["large-lta"])
     theta = np.array([[-11.0, 0.1, 0.5 * math.pi, 1.0, 2.0], [-10.5, -0.05, 0.45 * math.pi, 6.0, 0.3]])
@@ -67,7 +81,7 @@ def test_small_run_outputs_fold_and_resume(tmp_path):
     kw = dict(chains=2, warmup=10, block=4, steps=120, bau_width=0.5, progress=False, out=out)
     first = explore(2.0, budget=1.0, **kw)
     n1 = first.summary["draws_per_chain"]
-    assert n1 == 4
+    assert n1 == 4 and first.summary["warmup_steps_run"] == 10 and first.summary["budget_exceeded"]
     with h5py.File(out / "samples.h5") as f:
         for name in PARAMETERS + OBSERVABLES:
             assert f[name].shape == (2, n1)
@@ -114,7 +128,7 @@ def test_sampler_code_on_a_known_gaussian():
     target = _Gaussian()
     settings = ExploreSettings(mass=2.0, chains=4, warmup=200, block=100)
     z0 = target.mean + np.random.default_rng(0).normal(size=(4, 5)) * 3 * target.sigma
-    params, positions, _, _ = _warm_up(target, settings, z0, jax.random.PRNGKey(1))
+    params, positions, _, _ = _warm_up(target, settings, z0, jax.random.PRNGKey(1), settings.warmup)
     step = _make_step(target, settings, params)
     states = jax.vmap(lambda z: _init_state("nuts", z, target.log_density))(jnp.asarray(positions))
     blocks, key = [], jax.random.PRNGKey(2)

@@ -197,6 +197,25 @@ def test_auto_mode_takes_reverse_on_the_adaptive_path():
     assert cheaper_mode(1, solver_options=SolverOptions.fixed_grid(400)) == "reverse"
 
 
+@pytest.mark.parametrize("options", [SolverOptions.fixed_grid(20), SolverOptions(n_save=10)], ids=["grid", "adaptive"])
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_second_derivatives_are_refused_clearly(options, mode):
+    """jax.hessian and grad-of-grad of an observable map stop at tracing with SecondDerivativeError (the rule of the
+    exponential is first order). Before the map refused them at entry, jax.hessian of a fixed-grid map returned wrong
+    numbers without an error (off by up to 200 % against central differences of the gradient), grad of grad raised
+    JAX's while-loop error and the adaptive reverse path JAX's custom_vjp error."""
+    from lta_jax.solver.magnus import SecondDerivativeError
+
+    fn = make_observable_map(FIG18, ProvisionalRates(), mode=mode, t_start=1e3, t_end=100.0, solver_options=options)
+    y_l = lambda t: fn(t)[1]  # noqa: E731
+    with pytest.raises(SecondDerivativeError, match="second derivatives"):
+        jax.hessian(y_l)(THETA)
+    with pytest.raises(SecondDerivativeError, match="central differences"):
+        jax.grad(lambda t: jax.grad(y_l)(t)[0])(THETA)
+    with pytest.raises(SecondDerivativeError):
+        jax.hessian(lambda a: jnp.sum(expm(a)))(jnp.eye(3))
+
+
 def test_bad_derivative_requests_are_refused_clearly():
     with pytest.raises(ValueError, match="mode must be one of"):
         observables_and_jacobian(FIG18, ProvisionalRates(), mode="backward", t_start=1e3, t_end=50.0)

@@ -26,7 +26,7 @@ import numpy as np
 from lta_jax.model import constants as c
 from lta_jax.kinetics.averaged import GeneratorBasis, KineticOptions, initial_state, kinetic_generator
 from lta_jax.rates.interpolated import InterpolatedRates
-from lta_jax.solver.magnus import error_density, held_fixed, node_states, placed_nodes
+from lta_jax.solver.magnus import error_density, first_order_only, held_fixed, node_states, placed_nodes
 from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
@@ -144,6 +144,9 @@ class ObservableMap(eqx.Module):
         return nodes[n_above:], below, jnp.all(jnp.isfinite(below))
 
     def __call__(self, theta):
+        # Second derivatives (jax.hessian, grad of grad) are refused here with a clear error: inside the grids' loops
+        # the exponential's own guard is evaluated inline and they came out wrong without one (docs/numerics.md).
+        theta = first_order_only(theta)
         if self.derivative_options is not None:
             return _adaptive_values(theta, self)
         return self.evaluate(theta)

@@ -101,14 +101,56 @@ def expm(matrix: Float[Array, "n n"]) -> Float[Array, "n n"]:
     pair (its "solve" is L(A, ·), its "transpose solve" L(Aᵀ, ·); both are matrix products only), so ``jax.jvp``,
     ``jax.vjp``, ``jax.grad`` and ``vmap`` of them all work, to round-off of ``jax.scipy.linalg.expm``'s derivatives.
     A reverse pass through one exponential costs about three forward ones. Second derivatives are not supported
-    (JAX raises). NaN beyond ``MAX_SQUARINGS`` or for non-finite input.
+    (:class:`SecondDerivativeError`, raised at tracing). NaN beyond ``MAX_SQUARINGS`` or for non-finite input.
     """
     return _expm_taylor18(matrix)
+
+
+@jax.custom_jvp
+def _first_derivative_only(matrix):
+    """The identity; differentiating it raises :class:`SecondDerivativeError`. :func:`expm`'s derivative rule passes its
+    primal through it, so that a second derivative (``jax.hessian``, ``jax.grad`` of ``jax.grad``, …) stops with that
+    clear message at tracing instead of a JAX error from inside ``lax.custom_linear_solve``.
+
+    Not where the exponential sits inside ``lax.scan``/``lax.map`` (the fixed and node grids): when JAX linearises a
+    loop body it evaluates custom rules' primal parts inline, so the guard is gone and the outer derivative treats
+    L(A, ·) as independent of A — ``jax.hessian`` of a fixed-grid map then returns wrong numbers without an error
+    (measured 2026-12-06: entries off by up to 200 % against central differences of the gradient; docs/numerics.md).
+    Second derivatives are not supported on any path; the observable maps refuse them at entry
+    (:func:`first_order_only`)."""
+    return matrix
+
+
+class SecondDerivativeError(NotImplementedError):
+    """A second derivative was requested through :func:`expm`."""
+
+
+@jax.custom_jvp
+def first_order_only(x):
+    """The identity, differentiable once: its derivative rule passes the tangent through and the primal through
+    :func:`_first_derivative_only`, so that differentiating it twice raises :class:`SecondDerivativeError`. The
+    observable maps apply it to θ on entry: called at top level (where JAX keeps custom rules), it refuses a second
+    derivative before it reaches exponentials inside loops, where the guard of :func:`expm` is evaluated inline."""
+    return x
+
+
+@first_order_only.defjvp
+def _first_order_only_jvp(primals, tangents):
+    return _first_derivative_only(primals[0]), tangents[0]
+
+
+@_first_derivative_only.defjvp
+def _first_derivative_only_jvp(primals, tangents):
+    raise SecondDerivativeError(
+        "second derivatives (jax.hessian, jax.grad of jax.grad, jax.jacfwd of jax.jacrev, ...) through the solver are "
+        "not supported: the matrix exponential's derivative rule (lta_jax.solver.magnus.expm) is first order only. "
+        "Differentiate the gradient by central differences (lta_jax.solver.gradients.central_differences) instead.")
 
 
 @expm.defjvp
 def _expm_jvp(primals, tangents):
     (matrix,), (direction,) = primals, tangents
+    matrix = _first_derivative_only(matrix)
     # The identity "matvec" is never used: custom_linear_solve is here only to declare the linear map and its transpose.
     tangent = jax.lax.custom_linear_solve(lambda x: x, direction,
                                           solve=lambda _, e: frechet_derivative(matrix, e),

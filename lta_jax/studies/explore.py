@@ -282,14 +282,19 @@ def explore(mass: float, *, hierarchy: str = "NH", box: str = "large-lta", bau_w
         say(f"a value + gradient costs {gradient_cost:.2f} solve-equivalents; warm-up of {warmup} steps per chain "
             "(compiles the sampler)")
         spent = 16.0 * chains + 3 * chains * gradient_cost + 3 * 64  # screen + cost measurement
+        warmup_steps = affordable_warmup(settings, budget - spent, gradient_cost)
+        if warmup_steps < warmup:
+            say(f"warm-up cut to {warmup_steps} steps per chain: at most half the remaining budget, counting every "
+                "step at its largest number of gradients")
         warm_key, rng = jax.random.split(rng)
-        params, positions, warm_grads, warm_accept = _warm_up(target, settings, z0, warm_key)
+        params, positions, warm_grads, warm_accept = _warm_up(target, settings, z0, warm_key, warmup_steps)
+        warm_accept = {"acceptance": warm_accept, "steps": warmup_steps}
         spent += warm_grads * gradient_cost
         draws = {name: np.zeros((chains, 0)) for name in PARAMETERS + OBSERVABLES}
         acceptance, grad_evals, flips = [], 0.0, 0
     else:
         (params, positions, rng, spent, gradient_cost, draws, acceptance, grad_evals, flips) = previous
-        warm_accept = math.nan
+        warm_accept = {"acceptance": math.nan, "steps": None}  # the warm-up ran in an earlier call
     step = _make_step(target, settings, params)
     states = jax.vmap(lambda z: _init_state(settings.kernel, z, target.log_density))(jnp.asarray(positions))
     observe = jax.jit(jax.vmap(lambda z: jnp.concatenate([target.theta(z)[1:], target.observables(z)])))
@@ -389,8 +394,22 @@ class _Info(NamedTuple):
     num_integration_steps: object
 
 
-def _warm_up(target: _Target, settings: ExploreSettings, z0: np.ndarray, key):
-    """Stan-style window adaptation of step size and diagonal inverse mass matrix, one per chain (vmapped)."""
+#: Least warm-up steps per chain (as ``check_settings`` requires of ``warmup``), run whatever the budget.
+MIN_WARMUP = 10
+
+
+def affordable_warmup(settings: ExploreSettings, remaining: float, gradient_cost: float) -> int:
+    """Warm-up steps per chain that fit in half the ``remaining`` budget with every step at its largest number of
+    gradients (NUTS: 2^max_doublings, HMC: hmc_steps): the warm-up cannot exceed the budget, whatever its trees do
+    (it once spent 42000 solve-equivalents of a 40000 budget). At least :data:`MIN_WARMUP`, at most ``warmup``."""
+    per_step = 2 ** settings.max_doublings if settings.kernel == "nuts" else settings.hmc_steps
+    fits = math.floor(0.5 * max(remaining, 0.0) / (settings.chains * per_step * gradient_cost))
+    return int(min(settings.warmup, max(MIN_WARMUP, fits)))
+
+
+def _warm_up(target: _Target, settings: ExploreSettings, z0: np.ndarray, key, steps: int):
+    """Stan-style window adaptation of step size and diagonal inverse mass matrix over ``steps`` steps, one per chain
+    (vmapped)."""
     import blackjax
     import jax
     import jax.numpy as jnp
@@ -401,7 +420,7 @@ def _warm_up(target: _Target, settings: ExploreSettings, z0: np.ndarray, key):
 
     def one(k, z):
         adapt = blackjax.window_adaptation(algorithm, target.log_density, target_acceptance_rate=0.8, **extra)
-        (state, params), info = adapt.run(k, z, num_steps=settings.warmup)
+        (state, params), info = adapt.run(k, z, num_steps=steps)
         return (state.position, params["step_size"], params["inverse_mass_matrix"],
                 jnp.sum(info.info.num_integration_steps), jnp.mean(info.info.acceptance_rate))
 
@@ -421,11 +440,13 @@ def _summary(settings, draws, acceptance, spent, gradient_cost, grad_evals, flip
     ess_min = min((v["ess"] for v in per_parameter.values() if v["ess"] is not None), default=None)
     return {"settings": settings.__dict__, "draws_per_chain": int(draws["Y_B"].shape[1]),
             "solve_equivalents": float(spent), "gradient_cost_solve_equivalents": float(gradient_cost),
-            # the warm-up and the first block are always run, whatever the budget (docs/exploration.md)
+            # the warm-up (at least MIN_WARMUP steps, at most half the budget) and the first block are always run,
+            # whatever the budget (docs/exploration.md)
             "budget_exceeded": bool(spent > settings.budget),
+            "warmup_steps_run": warm_accept["steps"],
             "gradient_evaluations_after_warmup": float(grad_evals),
             "acceptance": _finite(float(np.mean(acceptance))) if acceptance else None,
-            "warmup_acceptance": _finite(warm_accept), "cp_folded_draws": int(flips),
+            "warmup_acceptance": _finite(warm_accept["acceptance"]), "cp_folded_draws": int(flips),
             "parameters": per_parameter, "rhat": {k: v["rhat"] for k, v in per_parameter.items()},
             "ess": {k: v["ess"] for k, v in per_parameter.items()},
             "min_ess_per_solve_equivalent": (None if ess_min is None or spent <= 0 else ess_min / spent),
@@ -482,5 +503,5 @@ def _load_state(path, settings: ExploreSettings):
     return (*state, draws, acceptance, grad_evals, flips)
 
 
-__all__ = ["explore", "to_unit", "log_jacobian", "ExploreResult", "ExploreSettings", "BOXES", "PARAMETERS", "OBSERVABLES", "Y_B_OBSERVED",
+__all__ = ["explore", "affordable_warmup", "MIN_WARMUP", "to_unit", "log_jacobian", "ExploreResult", "ExploreSettings", "BOXES", "PARAMETERS", "OBSERVABLES", "Y_B_OBSERVED",
            "check_settings"]

@@ -203,7 +203,7 @@ def _adaptive_values(theta, fn: ObservableMap):
     which recomputes forward steps (value + gradient 8.9× the value, benchmarks/README.md). Both discretisations
     converge to the exact derivative: at the README point to 10 GeV, every entry of the 6 × 6 Jacobian of the 800-step
     grid agreed with forward mode through the adaptive solve (diffrax ``ForwardMode``) to ≤ 1.5e-5 relative
-    (2026-12-06; ``tests/test_gradients.py`` checks it). The values returned are the adaptive ones; a failed adaptive
+    (2026-12-06; ``tests/test_reverse_mode.py`` checks it). The values returned are the adaptive ones; a failed adaptive
     solve gives NaN values and NaN derivatives."""
     return fn.evaluate(theta)
 

@@ -29,7 +29,9 @@ def test_command_line_refuses_before_compiling(tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     for args in (["--M", "2", "--out", str(not_a_dir)], ["--M", "50", "--out", str(tmp_path / "o")],
-                 ["--M", "2", "--chains", "0", "--out", str(tmp_path / "o")]):
+                 ["--M", "2", "--chains", "0", "--out", str(tmp_path / "o")],
+                 ["--M", "2", "--workers", "0", "--out", str(tmp_path / "o")],
+                 ["--M", "2", "--workers", "2", "--scheduler", "tcp://x:1", "--out", str(tmp_path / "o")]):
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "lta_jax.cli.commands", "explore", *args], capture_output=True,
                               text=True)
@@ -163,3 +165,50 @@ def test_transforms_edges_periodicity_and_jacobian():
     integral = float(np.sum(dens) * (grid[100] - grid[0])) / 0.25**2
     assert abs(integral - 1) < 1e-3
     assert float(log_jacobian(jnp.asarray([0.0, 0, 0, 5.0, -7.0]), periodic)) == pytest.approx(3 * np.log(0.25))
+
+
+def test_cluster_runs_are_refused_where_they_cannot_run(tmp_path):
+    """A cluster run needs an output directory (its groups write there) and a rate specification string; a directory
+    of one kind of run is not reused by the other — all refused before anything starts."""
+    from lta_jax.rates.provisional import ProvisionalRates
+    from lta_jax.studies.cluster import ClusterOptions
+
+    cluster = ClusterOptions(workers=2)
+    with pytest.raises(ValueError, match="output directory"):
+        explore(2.0, chains=2, cluster=cluster)
+    with pytest.raises(ValueError, match="specification string"):
+        explore(2.0, chains=2, cluster=cluster, out=tmp_path / "a", rates=ProvisionalRates())
+    (tmp_path / "b" / "groups").mkdir(parents=True)
+    with pytest.raises(ValueError, match="holds a cluster run"):
+        explore(2.0, chains=2, out=tmp_path / "b")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "state.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match="holds an in-process run"):
+        explore(2.0, chains=2, cluster=cluster, out=tmp_path / "c")
+
+
+@pytest.mark.slow  # two workers, each compiling the sampler (≈ 3 min on 2 cores)
+def test_chains_in_groups_on_a_local_cluster_and_resume(tmp_path):
+    """--workers 2: the chains run in two groups (one per worker, own directory and seed), their draws are merged
+    into one (chains, draws) set with R-hat/ESS over all chains; a rerun with a larger budget continues every
+    group's chains."""
+    from lta_jax.studies.cluster import ClusterOptions
+
+    out = tmp_path / "run"
+    kw = dict(chains=2, warmup=10, block=4, steps=120, bau_width=0.5, progress=False, out=out,
+              cluster=ClusterOptions(workers=2))
+    first = explore(2.0, budget=1.0, **kw)
+    assert first.summary["cluster"]["groups"] == 2 and first.summary["cluster"]["chains_per_group"] == [1, 1]
+    n1 = first.summary["draws_per_chain"]
+    assert n1 == 4
+    with h5py.File(out / "samples.h5") as f:
+        for name in PARAMETERS + OBSERVABLES:
+            assert f[name].shape == (2, n1)
+        assert np.all(np.asarray(f["Y_B"]) > 0)
+    assert (out / "groups" / "0" / "state.npz").exists() and (out / "groups" / "1" / "state.npz").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["rhat"]) >= set(PARAMETERS) and summary["solve_equivalents"] > 0
+    spent = first.summary["solve_equivalents"]
+    second = explore(2.0, budget=4 * spent, **kw)
+    assert second.summary["draws_per_chain"] > n1
+    np.testing.assert_array_equal(second.samples["Y_B"][:, :n1], first.samples["Y_B"])

@@ -419,9 +419,12 @@ def explore(
     rates: Optional[str] = typer.Option(None, "--rates", help="computed (default), computed-ulysses, provisional, or a 9-column table"),
     plot: bool = typer.Option(False, "--plot", help="write OUT/fig6_lta_vs_parameters.png, OUT/fig7_im_omega_delta_M.png, OUT/corner.png"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress on stderr"),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    workers: Optional[int] = WORKERS_OPTION,
 ):
     """Sample the BAU-compatible region at fixed M with BlackJAX (NUTS or HMC on exact reverse-mode gradients): the
-    paper's Figs. 6 and 7 as posterior samples instead of scans (lta_jax/studies/explore.py; docs/exploration.md)."""
+    paper's Figs. 6 and 7 as posterior samples instead of scans (lta_jax/studies/explore.py; docs/exploration.md).
+    With --workers/--scheduler the chains run in groups on a Dask cluster (one group per worker)."""
     from lta_jax.studies.explore import ExploreSettings, check_settings
 
     _check_outputs(directory=(out, "--out"))
@@ -429,6 +432,8 @@ def explore(
         check_settings(ExploreSettings(mass=M, hierarchy=hierarchy.upper(), box=box, bau_width=bau_width,
                                        chains=chains, budget=budget, warmup=warmup, seed=seed, kernel=kernel,
                                        steps=grid_steps, t_end=T_end))
+        from lta_jax.studies.cluster import cluster_options
+        cluster = cluster_options(scheduler, workers)
         from lta_jax.cli.settings import rate_model_from_spec
         from lta_jax.studies.explore import explore as run_explore
 
@@ -437,9 +442,12 @@ def explore(
         rate_model.check_range(T_end, 1e3, M)
         result = run_explore(M, hierarchy=hierarchy.upper(), box=box, bau_width=bau_width, chains=chains,
                              budget=budget, seed=seed, out=out, progress=progress, kernel=kernel, warmup=warmup,
-                             steps=grid_steps, t_end=T_end, rates=rate_model)
+                             steps=grid_steps, t_end=T_end,
+                             rates=rate_model if cluster is None else (rates or "computed"), cluster=cluster)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
+    except RuntimeError as err:  # lta_jax.studies.cluster.ClusterTaskFailed: one line, finished groups kept
+        _stopped(err)
     summary = dict(result.summary)
     summary["settings"] = {**summary["settings"], "rates": rate_model.description}
     if plot:

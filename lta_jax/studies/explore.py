@@ -244,11 +244,19 @@ def explore(mass: float, *, hierarchy: str = "NH", box: str = "large-lta", bau_w
             budget: float = 20000.0, seed: int = 0, out: str | os.PathLike | None = None, progress: bool = True,
             kernel: str = "nuts", warmup: int = 100, block: int = 25, steps: int = 400, t_end: float = 10.0,
             max_doublings: int = 6, hmc_steps: int = 8, rates=None, thermo=None,
-            susceptibility=None) -> ExploreResult:
+            susceptibility=None, cluster=None) -> ExploreResult:
     """Sample the BAU-compatible region at fixed ``mass`` [GeV] (module docstring). ``budget`` in solve-equivalents
     (warm-up included). With ``out``, results are written there incrementally and a rerun continues the chains.
     Returns an :class:`ExploreResult` (samples (chains, draws) per name of :data:`PARAMETERS` and
-    :data:`OBSERVABLES`; ``summary`` with R-hat and ESS per parameter, acceptance, solve-equivalents, settings)."""
+    :data:`OBSERVABLES`; ``summary`` with R-hat and ESS per parameter, acceptance, solve-equivalents, settings).
+
+    ``cluster`` (:class:`lta_jax.studies.cluster.ClusterOptions`): the chains are split into one group per worker
+    (:func:`_explore_on_cluster`); ``out`` is then required and ``rates`` is a specification string."""
+    if cluster is not None:
+        return _explore_on_cluster(cluster, mass, hierarchy=hierarchy, box=box, bau_width=bau_width, chains=chains,
+                                   budget=budget, seed=seed, out=out, progress=progress, kernel=kernel, warmup=warmup,
+                                   block=block, steps=steps, t_end=t_end, max_doublings=max_doublings,
+                                   hmc_steps=hmc_steps, rates=rates)
     settings = ExploreSettings(mass=float(mass), hierarchy=hierarchy, box=box, bau_width=float(bau_width),
                                chains=chains, budget=float(budget), warmup=warmup, block=block, seed=seed,
                                kernel=kernel, steps=steps, t_end=float(t_end), hmc_steps=hmc_steps,
@@ -257,6 +265,9 @@ def explore(mass: float, *, hierarchy: str = "NH", box: str = "large-lta", bau_w
     out_dir = None if out is None else pathlib.Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"out must be a directory, got the file {out_dir}")
+    if out_dir is not None and (out_dir / "groups").exists():
+        raise ValueError(f"{out_dir} holds a cluster run (groups/); rerun it with --workers/--scheduler or use "
+                         "another --out")
 
     import jax
     import jax.numpy as jnp
@@ -334,6 +345,84 @@ def explore(mass: float, *, hierarchy: str = "NH", box: str = "large-lta", bau_w
     if out_dir is not None:
         _atomic_write(out_dir / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=1,
                                                                                allow_nan=False)))
+    return ExploreResult(draws, summary)
+
+
+def _explore_group(spec, out_dir: str, kwargs: dict) -> ExploreResult:
+    """One group of chains on a cluster worker: :func:`explore` in its own directory (resumable on its own)."""
+    from lta_jax.studies.cluster import rate_model_for
+
+    return explore(rates=rate_model_for(spec), out=out_dir, progress=False, **kwargs)
+
+
+def _explore_on_cluster(cluster, mass, *, chains: int, budget: float, seed: int, out, progress: bool, rates,
+                        **kwargs) -> ExploreResult:
+    """The chains split into groups, one :func:`explore` per group on the Dask cluster (``DIR/groups/<g>``, seed
+    ``seed + g``, the budget shared in proportion to the chains); then the draws of all groups as one set of chains
+    (each group's draws cut to the shortest group's) in ``DIR/samples.h5`` and ``DIR/summary.json``, R-hat and ESS
+    over all chains. Groups: one per worker of a local cluster, one per chain on a scheduler (its worker count may
+    change). A rerun resumes every group from its directory. The draws differ from an in-process run with the same
+    seed (each group screens its own starts)."""
+    from lta_jax.studies.cluster import dask_client, run_tasks
+
+    if out is None:
+        raise ValueError("explore on a cluster needs an output directory (out=...): every group writes its chains there")
+    if not isinstance(rates, (str, type(None))):
+        raise ValueError("on a cluster, give the rate model as its specification string (workers build it)")
+    settings = ExploreSettings(mass=float(mass), chains=chains, budget=float(budget), seed=seed,
+                               **{k: v for k, v in kwargs.items() if k in ExploreSettings.__dataclass_fields__})
+    check_settings(settings)
+    out_dir = pathlib.Path(out)
+    if (out_dir / "state.npz").exists():
+        raise ValueError(f"{out_dir} holds an in-process run (state.npz); use another --out for a cluster run")
+    groups = min(chains, cluster.workers if cluster.workers is not None else chains)
+    sizes = [chains // groups + (1 if g < chains % groups else 0) for g in range(groups)]
+    tasks = [(f"group-{g}", _explore_group,
+              (rates, str(out_dir / "groups" / str(g)),
+               dict(mass=mass, chains=n, budget=max(1.0, budget * n / chains), seed=seed + g, **kwargs)))
+             for g, n in enumerate(sizes)]
+    results = {}
+    t_wall = time.perf_counter()
+    with dask_client(cluster) as client:
+        if progress:
+            print(f"explore: {chains} chains in {groups} groups on the {cluster.description}", file=sys.stderr,
+                  flush=True)
+
+        def collect(name, result):
+            results[name] = result
+            if progress:
+                print(f"explore: {name} done ({len(results)}/{groups})", file=sys.stderr, flush=True)
+
+        run_tasks(client, tasks, collect, in_flight_per_worker=1, key_prefix="explore")
+    parts = [results[f"group-{g}"] for g in range(groups)]
+    shortest = min(p.samples["Y_B"].shape[1] for p in parts)
+    draws = {name: np.concatenate([p.samples[name][:, :shortest] for p in parts], axis=0)
+             for name in PARAMETERS + OBSERVABLES}
+    summaries = [p.summary for p in parts]
+    acceptance = [a for s in summaries if s["acceptance"] is not None for a in [s["acceptance"]]]
+    warm = [s["warmup_acceptance"] for s in summaries if s["warmup_acceptance"] is not None]
+    steps_run = [s["warmup_steps_run"] for s in summaries if s["warmup_steps_run"] is not None]
+    summary = _summary(settings, draws, acceptance, sum(s["solve_equivalents"] for s in summaries),
+                       float(np.mean([s["gradient_cost_solve_equivalents"] for s in summaries])),
+                       sum(s["gradient_evaluations_after_warmup"] for s in summaries),
+                       sum(s["cp_folded_draws"] for s in summaries),
+                       {"acceptance": float(np.mean(warm)) if warm else math.nan,
+                        "steps": min(steps_run) if steps_run else None},
+                       time.perf_counter() - t_wall)
+    summary["cluster"] = {"where": cluster.description, "groups": groups, "chains_per_group": sizes,
+                          "draws_per_chain_per_group": [p.samples["Y_B"].shape[1] for p in parts]}
+
+    def write_h5(path):
+        import h5py
+
+        with h5py.File(path, "w") as f:
+            for name, values in draws.items():
+                f.create_dataset(name, data=np.asarray(values))
+            f.attrs["settings"] = json.dumps(settings.__dict__)
+            f.attrs["layout"] = "(chains, draws) of all groups; parameters CP-folded so that Y_B > 0"
+
+    _atomic_write(out_dir / "samples.h5", write_h5)
+    _atomic_write(out_dir / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=1, allow_nan=False)))
     return ExploreResult(draws, summary)
 
 

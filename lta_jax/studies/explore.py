@@ -412,16 +412,7 @@ def _explore_on_cluster(cluster, mass, *, chains: int, budget: float, seed: int,
     summary["cluster"] = {"where": cluster.description, "groups": groups, "chains_per_group": sizes,
                           "draws_per_chain_per_group": [p.samples["Y_B"].shape[1] for p in parts]}
 
-    def write_h5(path):
-        import h5py
-
-        with h5py.File(path, "w") as f:
-            for name, values in draws.items():
-                f.create_dataset(name, data=np.asarray(values))
-            f.attrs["settings"] = json.dumps(settings.__dict__)
-            f.attrs["layout"] = "(chains, draws) of all groups; parameters CP-folded so that Y_B > 0"
-
-    _atomic_write(out_dir / "samples.h5", write_h5)
+    _write_samples(out_dir, settings, draws, "(chains, draws) of all groups; parameters CP-folded so that Y_B > 0")
     _atomic_write(out_dir / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=1, allow_nan=False)))
     return ExploreResult(draws, summary)
 
@@ -546,20 +537,24 @@ def _finite(x):
     return float(x) if x is not None and math.isfinite(float(x)) else None
 
 
-def _save(out_dir, settings, params, positions, rng, spent, gradient_cost, draws, acceptance, grad_evals, flips,
-          warm_accept, target, wall) -> None:
+def _write_samples(out_dir, settings, draws, layout: str) -> None:
+    """``DIR/samples.h5``, atomically: one dataset (chains, draws) per parameter and observable, the settings."""
     import h5py
-
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     def write_h5(path):
         with h5py.File(path, "w") as f:
             for name, values in draws.items():
                 f.create_dataset(name, data=np.asarray(values))
             f.attrs["settings"] = json.dumps(settings.__dict__)
-            f.attrs["layout"] = "(chains, draws); parameters CP-folded so that Y_B > 0"
+            f.attrs["layout"] = layout
 
     _atomic_write(out_dir / "samples.h5", write_h5)
+
+
+def _save(out_dir, settings, params, positions, rng, spent, gradient_cost, draws, acceptance, grad_evals, flips,
+          warm_accept, target, wall) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_samples(out_dir, settings, draws, "(chains, draws); parameters CP-folded so that Y_B > 0")
     eps, minv = params
 
     def write_state(path):

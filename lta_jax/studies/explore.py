@@ -399,7 +399,7 @@ def _explore_on_cluster(cluster, mass, *, chains: int, budget: float, seed: int,
     draws = {name: np.concatenate([p.samples[name][:, :shortest] for p in parts], axis=0)
              for name in PARAMETERS + OBSERVABLES}
     summaries = [p.summary for p in parts]
-    acceptance = [a for s in summaries if s["acceptance"] is not None for a in [s["acceptance"]]]
+    acceptance = [s["acceptance"] for s in summaries if s["acceptance"] is not None]
     warm = [s["warmup_acceptance"] for s in summaries if s["warmup_acceptance"] is not None]
     steps_run = [s["warmup_steps_run"] for s in summaries if s["warmup_steps_run"] is not None]
     summary = _summary(settings, draws, acceptance, sum(s["solve_equivalents"] for s in summaries),

@@ -93,6 +93,21 @@ def test_reverse_directional_derivative_equals_forward(options, rel):
     assert math.isclose(by_reverse, by_forward, rel_tol=rel), (by_reverse, by_forward)
 
 
+def test_forward_mode_works_on_a_reverse_mode_adaptive_map():
+    """One derivative rule serves both modes on the adaptive path: jax.jvp of a map made with mode="reverse" equals
+    ⟨jax.grad, v⟩ of the same map (the same 800-step grid, to round-off) — it raised JAX's "can't apply forward-mode
+    autodiff (jvp) to a custom_vjp function" before — and vmap of its gradient gives one row per point."""
+    fn = make_observable_map(FIG18, ProvisionalRates(), mode="reverse", t_start=1e3, t_end=100.0,
+                             solver_options=SolverOptions(n_save=10))
+    v = jnp.asarray(np.random.default_rng(1).normal(size=6))
+    y_l = lambda m: (lambda x: m(x)[1] * 1e8)  # noqa: E731
+    by_reverse = float(eqx.filter_jit(lambda m, t: jax.grad(y_l(m))(t))(fn, THETA) @ v)
+    by_forward = float(eqx.filter_jit(lambda m, t: jax.jvp(y_l(m), (t,), (v,))[1])(fn, THETA))
+    assert math.isclose(by_reverse, by_forward, rel_tol=1e-9), (by_reverse, by_forward)
+    batch = eqx.filter_jit(lambda m, t: jax.vmap(jax.grad(y_l(m)))(t))(fn, jnp.stack([THETA, THETA + 0.01]))
+    assert batch.shape == (2, 6) and np.all(np.isfinite(np.asarray(batch)))
+
+
 def test_failed_adaptive_solve_has_nan_gradient():
     """A failed adaptive solve (step limit) gives NaN values and NaN reverse-mode derivatives, although the fixed grid
     whose derivative reverse mode returns would have succeeded: never numbers for a failed solve."""

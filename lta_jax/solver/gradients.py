@@ -148,7 +148,7 @@ class ObservableMap(eqx.Module):
         # the exponential's own guard is evaluated inline and they came out wrong without one (docs/numerics.md).
         theta = first_order_only(theta)
         if self.derivative_options is not None:
-            return _adaptive_values(theta, self)
+            return _adaptive_values(theta, fn=self)
         return self.evaluate(theta)
 
     def derivative_map(self) -> "ObservableMap":
@@ -194,9 +194,9 @@ class ObservableMap(eqx.Module):
 ADAPTIVE_REVERSE_STEPS = 800
 
 
-@eqx.filter_custom_vjp
-def _adaptive_values(theta, fn: ObservableMap):
-    """Values of the adaptive Magnus path; in reverse mode, the derivative of the fixed grid
+@eqx.filter_custom_jvp
+def _adaptive_values(theta, *, fn: ObservableMap):
+    """Values of the adaptive Magnus path; their derivative, in either mode, is that of the fixed grid
     ``fn.derivative_options`` (:data:`ADAPTIVE_REVERSE_STEPS` Magnus steps) through the same saved points.
 
     Why not the adaptive solve's own discrete derivative: diffrax reverses its while loop by recursive checkpointing,
@@ -204,23 +204,28 @@ def _adaptive_values(theta, fn: ObservableMap):
     converge to the exact derivative: at the README point to 10 GeV, every entry of the 6 × 6 Jacobian of the 800-step
     grid agreed with forward mode through the adaptive solve (diffrax ``ForwardMode``) to ≤ 1.5e-5 relative
     (2026-12-06; ``tests/test_reverse_mode.py`` checks it). The values returned are the adaptive ones; a failed adaptive
-    solve gives NaN values and NaN derivatives."""
+    solve gives NaN values and NaN derivatives.
+
+    One tangent rule serves both modes: it is the grid's forward-mode derivative, which is linear in the tangent and
+    which JAX transposes for ``jax.grad``/``jax.vjp``/``jax.jacrev`` (the exponential's rule carries its own transpose,
+    :func:`lta_jax.solver.magnus.expm`). So ``jax.jacfwd`` of a reverse-mode map works too (a custom VJP here made it
+    raise JAX's "can't apply forward-mode autodiff (jvp) to a custom_vjp function"). Derivatives with respect to
+    anything inside ``fn`` (rates, tables) are not defined here: only θ's."""
     return fn.evaluate(theta)
 
 
-@_adaptive_values.def_fwd
-def _adaptive_values_fwd(perturbed, theta, fn):
-    del perturbed
+@_adaptive_values.def_jvp
+def _adaptive_values_jvp(primals, tangents, *, fn):
+    (theta,), (tangent,) = primals, tangents
     values = fn.evaluate(theta)
-    return values, jnp.all(jnp.isfinite(values))
-
-
-@_adaptive_values.def_bwd
-def _adaptive_values_bwd(ok, cotangent, perturbed, theta, fn):
-    del perturbed
+    if tangent is None:  # nothing perturbs θ
+        return values, jnp.zeros_like(values)
     surrogate = fn.derivative_map()
-    _, pullback = jax.vjp(lambda t: surrogate.evaluate(t, on_nodes=False), theta)
-    return jnp.where(ok, pullback(cotangent)[0], jnp.nan)
+    _, derivative = jax.jvp(lambda t: surrogate.evaluate(t, on_nodes=False), (theta,), (tangent,))
+    # A factor, not a select: the tangent must stay linear so that reverse mode (JAX's transpose of this rule) carries
+    # the NaN of a failed solve into the cotangent; a select against a NaN constant transposes to a zero.
+    failed = jnp.where(jnp.all(jnp.isfinite(values)), 1.0, jnp.nan)
+    return values, derivative * failed
 
 
 def make_observable_map(

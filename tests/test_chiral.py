@@ -290,3 +290,52 @@ def test_holding_r0_below_the_drop_equals_the_implicit_solve(computed_rates):
     assert low.succeeded and low.steps < 20_000
     assert low.states[-1, 11] == low.states[np.argmax(low.temperatures < 15.9), 11]  # held, not relaxed
     assert low.states[-1, 11] == pytest.approx(held.states[-1, 11], rel=1e-6)
+
+
+@pytest.mark.slow  # compiles the implicit and Magnus parts in both derivative modes (≈ 2 min on 2 cores)
+def test_gradients_through_the_chiral_hold():
+    """make_chiral_map: the chiral run (standard equations to T_sph, Kvaerno5 while the condensate acts, Magnus with R₀
+    held below 23.9 GeV) as one pure function of θ. Its values equal solve_chiral's (same numerics); ⟨jax.grad, v⟩
+    (reverse mode) equals the forward-mode jvp in a random direction (both differentiate the same discrete solves;
+    measured 5e-15 relative); and ∂Y_L/∂Re ω matches central differences of the map to 1e-4."""
+    from lta_jax.model.benchmark_points import FIG18
+    from lta_jax.solver.chiral import CHIRAL_OBSERVABLE_NAMES, make_chiral_map, solve_chiral
+    from lta_jax.solver.gradients import parameters_to_vector
+    import equinox as eqx
+
+    chiral = ChiralOptions(gamma_c_temperature=60.0)
+    kw = dict(t_start=1e3, t_end=20.0, chiral=chiral, n_save=50)
+    eager = solve_chiral(FIG18, ProvisionalRates(), **kw).summary()
+    assert eager["R0_frozen_below_T"] == pytest.approx(23.9, rel=1e-2)  # both parts run
+    theta = parameters_to_vector(FIG18)
+    forward = make_chiral_map(FIG18, ProvisionalRates(), mode="forward", **kw)
+    reverse = make_chiral_map(FIG18, ProvisionalRates(), mode="reverse", **kw)
+    values = np.asarray(eqx.filter_jit(lambda m, t: m(t))(forward, theta))
+    for name in ("Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end", "Y_R_end"):
+        assert values[CHIRAL_OBSERVABLE_NAMES.index(name)] == pytest.approx(eager[name], rel=1e-7), name
+    y_l = lambda m: (lambda t: m(t)[1] * 1e6)  # noqa: E731
+    v = jnp.asarray(np.random.default_rng(0).normal(size=6))
+    by_reverse = float(eqx.filter_jit(lambda m, t: jax.grad(y_l(m))(t))(reverse, theta) @ v)
+    by_forward = float(eqx.filter_jit(lambda m, t: jax.jvp(y_l(m), (t,), (v,))[1])(forward, theta))
+    assert by_reverse == pytest.approx(by_forward, rel=1e-8)
+    e = jnp.zeros(6).at[3].set(1.0)
+    h = 1e-4
+    value = eqx.filter_jit(lambda m, t: y_l(m)(t))
+    central = (float(value(forward, theta + h * e)) - float(value(forward, theta - h * e))) / (2 * h)
+    exact = float(eqx.filter_jit(lambda m, t: jax.jvp(y_l(m), (t,), (e,))[1])(forward, theta))
+    assert exact == pytest.approx(central, rel=1e-4)
+
+
+def test_tracing_a_checking_entry_point_is_refused_clearly():
+    """jax.grad of lta_jax.solve (which validates concrete inputs and returns NumPy) and of solve_chiral stops with a
+    TypeError that names the differentiable maps, not JAX's raw tracer-conversion error."""
+    import lta_jax
+    from lta_jax.model.parameters import ModelParameters
+    from lta_jax.solver.chiral import solve_chiral
+
+    def through(entry):
+        return lambda m: entry(ModelParameters(m, 1e-11, -0.1, 1.6, 4.0, 3.2), ProvisionalRates(), t_end=50.0)
+
+    for entry in (lta_jax.solve, solve_chiral):
+        with pytest.raises(TypeError, match="make_observable_map.*make_chiral_map"):
+            jax.grad(through(entry))(1.0)

@@ -14,6 +14,7 @@ import math
 from typing import Literal
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float
@@ -127,13 +128,20 @@ class ModelParameters(eqx.Module):
 
 
 def validate_parameters(params: ModelParameters) -> None:
-    """Raise ``ValueError`` for unphysical concrete inputs (before any compilation).
+    """Raise ``ValueError`` for unphysical concrete inputs (before any compilation), ``TypeError`` for traced ones.
 
     Rejects non-finite values, M ≤ 0, ΔM ≤ 0 and ΔM ≥ M (the heavier-lighter ordering M2 < M3 needs ΔM < M).
     """
     names = ("mass", "delta_mass", "im_omega", "re_omega", "delta", "eta")
     values = {}
     for name in names:
+        if isinstance(getattr(params, name), jax.core.Tracer):
+            raise TypeError(
+                f"{name} is being traced (jax.grad, jax.jit, jax.vmap, ...), but this entry point checks concrete inputs "
+                "and returns NumPy results, so it cannot be differentiated or traced. Derivatives: "
+                "lta_jax.observables_and_jacobian, or the pure maps lta_jax.solver.gradients.make_observable_map "
+                "(averaged or resolved kinetics) and lta_jax.solver.chiral.make_chiral_map (chiral extension), which "
+                "take jax.grad/jvp/vmap; batches: lta_jax.solve_batch.")
         value = np.asarray(getattr(params, name))
         if value.shape != ():
             raise ValueError(f"{name} must be a scalar for a single solve (got shape {value.shape}); "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import diffrax
 import equinox as eqx
@@ -49,23 +50,25 @@ def frozen_temperature(chiral: ChiralOptions) -> float:
 
 
 @eqx.filter_jit
-def _solve_below_sphaleron(cs: ChiralSystem, x0, z0, z1, ts, rtol, max_steps: int):
+def _solve_below_sphaleron(cs: ChiralSystem, x0, z0, z1, ts, rtol, max_steps: int,
+                           adjoint=diffrax.RecursiveCheckpointAdjoint()):
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(cs), diffrax.Kvaerno5(), t0=z0, t1=z1, dt0=(z1 - z0) * 1e-4, y0=x0,
         saveat=diffrax.SaveAt(ts=ts),
         stepsize_controller=pid_controller(rtol, jnp.asarray(_ATOL), pcoeff=0.0, icoeff=1.0),
-        max_steps=max_steps, throw=False)
+        max_steps=max_steps, adjoint=adjoint, throw=False)
     return sol.ys, sol.result, sol.stats["num_steps"]
 
 
 @eqx.filter_jit
 def _solve_linear(cs: ChiralSystem, x0, z0, z1, ts, options):
-    """The linear part (R₀ fixed or relaxed linearly) with the standard equations' adaptive Magnus settings; the
-    generator comes from the Jacobian of the 12-component right-hand side (it is affine in the state)."""
+    """The linear part (R₀ fixed or relaxed linearly) with the standard equations' adaptive Magnus settings (and their
+    adjoint); the generator comes from the Jacobian of the 12-component right-hand side (it is affine in the state)."""
     controller = adaptive_controller(options, jnp.concatenate([options.atol(), jnp.asarray([options.atol_asymmetry])]))
     sol = diffrax.diffeqsolve(diffrax.ODETerm(cs), options.solver, t0=z0, t1=z1,
                               dt0=first_step(z0, z1, options.dtmax), y0=x0, saveat=diffrax.SaveAt(ts=ts),
-                              stepsize_controller=controller, max_steps=options.max_steps, throw=False)
+                              stepsize_controller=controller, max_steps=options.max_steps, adjoint=options.adjoint,
+                              throw=False)
     return sol.ys, sol.result, sol.stats["num_steps"]
 
 
@@ -129,6 +132,49 @@ class ChiralSolution:
         }
 
 
+def chiral_states(system, chiral: ChiralOptions, x0, temperatures: np.ndarray, t_frozen: float, *, rtol: float,
+                  max_steps: int, linear, adjoint=diffrax.RecursiveCheckpointAdjoint()):
+    """The 12-vectors with R₀ at ``temperatures`` (descending from T_sph; NumPy, fixed) from ``x0`` at T_sph: the
+    implicit solver while the condensate acts (above ``t_frozen``), the adaptive Magnus solver (options ``linear``)
+    below it with R₀ held (module docstring). Pure JAX in the point (``system``, ``x0``), so that it runs eagerly in
+    :func:`solve_chiral` and traced — differentiated, batched — in :class:`ChiralMap`; ``t_frozen`` and the options
+    are fixed. Returns (states (n, 12), diffrax result of the first failing part, steps)."""
+    mass = system.params.mass
+    t_end = float(temperatures[-1])
+    held_from_start = t_frozen >= c.T_SPHALERON  # the law is linear throughout
+    held_part = t_frozen > t_end
+    t_hold = max(t_frozen, t_end)
+
+    def z(t):
+        return jnp.log(mass / jnp.asarray(t))
+
+    # Both parts save at all the temperatures, clipped to their own range (so the compiled solves keep one shape
+    # whatever A, T_* or κ put the hold at); the rows of each part are picked below.
+    implicit = linear_states = None
+    result, steps, x = diffrax.RESULTS.successful, 0, x0
+    if not held_from_start:  # the implicit solver while the condensate acts, to the hold or to T_end
+        ts = z(np.maximum(temperatures, t_hold))
+        implicit, result, steps = _solve_below_sphaleron(ChiralSystem(system, chiral.traced()), x, ts[0], ts[-1], ts,
+                                                         rtol, max_steps, adjoint)
+        x = implicit[-1]  # the last rows are the state at the hold
+    if held_part:
+        held = dataclasses.replace(chiral, gamma_c_amplitude=0.0) if chiral.mode == "condensate" else chiral
+        ts = z(np.minimum(temperatures, temperatures[0] if held_from_start else t_hold))
+        # A failed implicit part leaves no state to continue from: start from zeros (a quick run whose rows are
+        # discarded) rather than let the step controller spend its budget on NaNs.
+        x = jnp.where(result == diffrax.RESULTS.successful, x, 0.0)
+        linear_states, linear_result, n = _solve_linear(ChiralSystem(system, held.traced()), x, ts[0], ts[-1], ts,
+                                                        eqx.tree_at(lambda o: o.adjoint, linear, adjoint))
+        result = diffrax.RESULTS.where(result == diffrax.RESULTS.successful, linear_result, result)
+        steps = steps + n
+    if implicit is None:
+        return linear_states, result, steps
+    if linear_states is None:
+        return implicit, result, steps
+    nonlinear = jnp.asarray(temperatures > t_frozen)  # saved points reached before R₀ is frozen
+    return jnp.where(nonlinear[:, None], implicit, linear_states), result, steps
+
+
 def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 10.0,
                  chiral: ChiralOptions | None = None, thermo=None, susceptibility=None, options=None,
                  n_save: int = 300, rtol: float = 1e-8, max_steps: int = 200_000, standard=None,
@@ -175,33 +221,9 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     mass = float(params.mass)
     tab = cached_table(rates, mass, t_end, c.T_SPHALERON) if rates.expensive else rates
     system = build_system(params, tab, thermo, susceptibility, standard.system.options)
-    zs = np.log(mass / temperatures)
     t_frozen = frozen_temperature(chiral) if hold_frozen else 0.0
-    z_frozen = math.log(mass / t_frozen) if t_frozen > 0 else math.inf
-    nonlinear = zs < z_frozen  # saved points reached before R₀ is frozen
-    parts, steps, result = [], 0, diffrax.RESULTS.successful
-    x = x0
-    held_from_start = t_frozen >= c.T_SPHALERON  # the law is linear throughout
-    held_part = t_frozen > t_end
-    # Both parts save at all n_save temperatures, clipped to their own range (so the compiled solves keep one shape
-    # whatever A, T_* or κ put the hold at); the rows of each part are picked below.
-    z_hold = min(z_frozen, float(zs[-1]))
-    implicit = linear = None
-    if not held_from_start:  # the implicit solver while the condensate acts, to the hold or to T_end
-        ts = jnp.asarray(np.clip(zs, zs[0], z_hold))
-        implicit, result, n = _solve_below_sphaleron(ChiralSystem(system, chiral.traced()), x, ts[0], ts[-1], ts,
-                                                     rtol, max_steps)
-        x, steps = implicit[-1], steps + int(n)  # the last rows are the state at z_hold
-    if result == diffrax.RESULTS.successful and held_part:
-        held = dataclasses.replace(chiral, gamma_c_amplitude=0.0) if chiral.mode == "condensate" else chiral
-        ts = jnp.asarray(np.clip(zs, zs[0] if held_from_start else z_hold, zs[-1]))
-        linear, result, n = _solve_linear(ChiralSystem(system, held.traced()), x, ts[0], ts[-1], ts,
-                                          linear_options(solver_options))
-        steps += int(n)
-    if implicit is not None and linear is not None:
-        parts.append(np.where(nonlinear[:, None], np.asarray(implicit), np.asarray(linear)))
-    else:
-        parts.append(implicit if linear is None else linear)
+    states, result, steps = chiral_states(system, chiral, x0, temperatures, t_frozen, rtol=rtol, max_steps=max_steps,
+                                          linear=linear_options(solver_options))
     ok = bool(result == diffrax.RESULTS.successful)
 
     # The standard continuation on the same temperatures (linear interpolation in ln T of its saved states).
@@ -209,10 +231,96 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     order = np.argsort(t_std)
     std_states = np.stack([np.interp(np.log(temperatures), np.log(t_std[order]), np.asarray(standard.states)[order, k])
                            for k in range(11)], axis=1)
-    return ChiralSolution(temperatures, np.concatenate([np.asarray(p) for p in parts]) if ok else nan_states,
+    return ChiralSolution(temperatures, np.asarray(states) if ok else nan_states,
                           _Standard(temperatures, std_states, standard), standard,
-                          "success" if ok else result_message(result), steps, chiral, drop_at_maximum,
+                          "success" if ok else result_message(result), int(steps), chiral, drop_at_maximum,
                           t_frozen if t_frozen > t_end else None)
+
+
+#: The rows of :class:`ChiralMap`: Y_B (from the standard equations at T_sph: the extension acts below it), the flavour
+#: asymmetries, their sum and Y_R at T_end with R₀, and the soft max of |Y_Δe| below T_sph (p-norm, p = 64).
+CHIRAL_OBSERVABLE_NAMES = ("Y_B", "Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end", "Y_R_end", "soft_max_abs_Y_e")
+
+#: The standard part of :class:`ChiralMap` stops here (or at T_end, if higher): it only supplies the state at T_sph.
+STANDARD_STOP = 100.0
+
+
+class ChiralMap(eqx.Module):
+    """θ = (M, log10 ΔM, Im ω, Re ω, δ, η) ↦ :data:`CHIRAL_OBSERVABLE_NAMES`: the chiral run of :func:`solve_chiral`
+    (standard equations to T_sph, then R₀ with the hold) as one pure JAX function, so that ``jax.grad``, ``jax.jvp``,
+    ``jax.jacrev``/``jacfwd`` and ``vmap`` work through it. Made by :func:`make_chiral_map`, which fixes everything
+    that is not θ: the chiral options (γ_C's drop temperature included, resolved at the made point when it is "at the
+    maximum" and then held fixed under differentiation), the hold temperature and the saved temperatures. Derivatives
+    are those of the discrete solves (diffrax ``ForwardMode`` or ``RecursiveCheckpointAdjoint`` through the adaptive
+    Magnus and Kvaerno5 parts). A failed part gives NaN values and NaN derivatives."""
+
+    standard: Any  # lta_jax.solver.gradients.ObservableMap of the standard equations (set-up, tables, adjoint)
+    chiral: ChiralOptions
+    temperatures: tuple = eqx.field(static=True)
+    t_frozen: float = eqx.field(static=True)
+    rtol: float = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+    linear: Any = eqx.field(static=True)
+    power: float = eqx.field(static=True, default=64.0)
+
+    def __call__(self, theta):
+        from lta_jax.solver.integrate import solve_arrays
+        from lta_jax.solver.magnus import first_order_only
+        from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
+
+        theta = first_order_only(theta)  # second derivatives: a clear SecondDerivativeError (solver.magnus)
+        std = self.standard
+        system = std.system(theta)
+        temperatures = np.asarray(self.temperatures)
+        raw = solve_arrays(system, std.t_start, max(float(temperatures[-1]), STANDARD_STOP), None, std.solver_options)
+        x0 = jnp.concatenate([raw.state_sph, initial_r(raw.state_sph[:3])[None]])
+        states, result, _ = chiral_states(system, self.chiral, x0, temperatures, self.t_frozen, rtol=self.rtol,
+                                          max_steps=self.max_steps, linear=self.linear, adjoint=std.solver_options.adjoint)
+        x_end = states[-1]
+        values = jnp.stack([baryon_asymmetry_simple(raw.state_sph), jnp.sum(x_end[:3]), x_end[0], x_end[1], x_end[2],
+                            x_end[11], soft_max_abs(states[:, 0], self.power)])
+        ok = (raw.result == diffrax.RESULTS.successful) & (result == diffrax.RESULTS.successful)
+        # A factor, not a select: reverse mode carries the NaN of a failed solve into the gradient too.
+        return values * jnp.where(ok, 1.0, jnp.nan)
+
+
+def make_chiral_map(params, rates, *, chiral: ChiralOptions | None = None, t_start: float | None = None,
+                    t_end: float = 10.0, mode: str = "forward", n_save: int = 100, rtol: float = 1e-8,
+                    max_steps: int = 200_000, hold_frozen: bool = True, thermo=None, susceptibility=None,
+                    options=None, solver_options=None) -> ChiralMap:
+    """Validate (before compilation) and build the differentiable :class:`ChiralMap` at ``params``: arguments as for
+    :func:`solve_chiral` (``solver_options``: the standard part's, default the adaptive Magnus solver; the linear part
+    as in :func:`solve_chiral`), ``mode`` as for :func:`lta_jax.solver.gradients.make_observable_map` (the diffrax
+    adjoint of every part: "forward" for ``jax.jvp``/``jacfwd``, "reverse" for ``jax.grad``/``vjp``/``jacrev``; each
+    works either way, the other is slower). The rates are tabulated once at the mass of ``params``: a map used at
+    another mass must be rebuilt. ``gamma_c_temperature=None`` (γ_C drops at the standard run's max |Y_Δe|): that
+    temperature is found by one standard solve here and held fixed (its derivative, the move of the arg-max, is not
+    included)."""
+    from lta_jax.model.parameters import validate_parameters
+    from lta_jax.solver.gradients import make_observable_map
+    from lta_jax.solver.integrate import solve
+
+    chiral = ChiralOptions() if chiral is None else chiral
+    chiral.check()
+    validate_parameters(params)
+    if not (0 < t_end < c.T_SPHALERON):
+        raise ValueError(f"the chiral extension runs below T_sph = {c.T_SPHALERON} GeV: need 0 < T_end < T_sph, "
+                         f"got {t_end!r}")
+    if t_start is not None and not t_start > c.T_SPHALERON:
+        raise ValueError(f"the chiral extension starts from the standard state at T_sph = {c.T_SPHALERON} GeV: "
+                         f"T_start must lie above it, got {t_start!r}")
+    if not (isinstance(n_save, int) and n_save >= 2):
+        raise ValueError(f"n_save must be an integer ≥ 2, got {n_save!r}")
+    solver_options = SolverOptions() if solver_options is None else solver_options
+    common = dict(t_start=t_start, thermo=thermo, susceptibility=susceptibility, options=options)
+    if chiral.gamma_c_temperature is None:
+        standard = solve(params, rates, t_end=t_end, solver_options=solver_options, **common)
+        chiral = dataclasses.replace(chiral, gamma_c_temperature=electron_maximum_temperature(standard))
+    std = make_observable_map(params, rates, t_end=t_end, mode=mode, solver_options=solver_options, **common)
+    std = dataclasses.replace(std, derivative_options=None)  # the standard part is read at T_sph, not observed
+    t_frozen = frozen_temperature(chiral) if hold_frozen else 0.0
+    temperatures = tuple(float(t) for t in np.geomspace(c.T_SPHALERON, t_end, n_save))
+    return ChiralMap(std, chiral, temperatures, t_frozen, rtol, max_steps, linear_options(solver_options))
 
 
 def electron_maximum_temperature(standard) -> float:
@@ -245,5 +353,5 @@ class _Standard:
     solution: object = None
 
 
-__all__ = ["FROZEN_GAMMA", "ChiralSolution", "electron_maximum_temperature", "frozen_temperature", "linear_options",
-           "solve_chiral"]
+__all__ = ["CHIRAL_OBSERVABLE_NAMES", "FROZEN_GAMMA", "STANDARD_STOP", "ChiralMap", "ChiralSolution", "chiral_states",
+           "electron_maximum_temperature", "frozen_temperature", "linear_options", "make_chiral_map", "solve_chiral"]

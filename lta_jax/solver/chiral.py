@@ -175,6 +175,23 @@ def chiral_states(system, chiral: ChiralOptions, x0, temperatures: np.ndarray, t
     return jnp.where(nonlinear[:, None], implicit, linear_states), result, steps
 
 
+def checked_chiral_input(params, chiral: ChiralOptions | None, t_start, t_end) -> ChiralOptions:
+    """The chiral options (default ones for ``None``) after checking them, the point and the temperature range (a chiral
+    run starts above T_sph and ends below it): ``ValueError`` before anything compiles."""
+    from lta_jax.model.parameters import validate_parameters
+
+    chiral = ChiralOptions() if chiral is None else chiral
+    chiral.check()
+    validate_parameters(params)
+    if not (0 < t_end < c.T_SPHALERON):
+        raise ValueError(f"the chiral extension runs below T_sph = {c.T_SPHALERON} GeV: need 0 < T_end < T_sph, "
+                         f"got {t_end!r}")
+    if t_start is not None and not t_start > c.T_SPHALERON:
+        raise ValueError(f"the chiral extension starts from the standard state at T_sph = {c.T_SPHALERON} GeV: "
+                         f"T_start must lie above it, got {t_start!r}")
+    return chiral
+
+
 def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 10.0,
                  chiral: ChiralOptions | None = None, thermo=None, susceptibility=None, options=None,
                  n_save: int = 300, rtol: float = 1e-8, max_steps: int = 200_000, standard=None,
@@ -188,21 +205,12 @@ def solve_chiral(params, rates, *, t_start: float | None = None, t_end: float = 
     solver (else that part uses the default :class:`~lta_jax.solver.integrate.SolverOptions`). Long on purpose: the three parts (standard
     solve, implicit part while the condensate acts, the held linear part) share the saved temperatures and pick
     rows from each other."""
-    from lta_jax.model.parameters import validate_parameters
     from lta_jax.rates.interpolated import cached_table
     from lta_jax.solver.integrate import solve
     from lta_jax.solver.setup import build_system, default_models
 
-    chiral = ChiralOptions() if chiral is None else chiral
-    chiral.check()
-    validate_parameters(params)
-    if not (0 < t_end < c.T_SPHALERON):
-        raise ValueError(f"the chiral extension runs below T_sph = {c.T_SPHALERON} GeV: need 0 < T_end < T_sph, "
-                         f"got {t_end!r}")
+    chiral = checked_chiral_input(params, chiral, t_start, t_end)
     thermo, susceptibility = default_models(thermo, susceptibility)
-    if t_start is not None and not t_start > c.T_SPHALERON:
-        raise ValueError(f"the chiral extension starts from the standard state at T_sph = {c.T_SPHALERON} GeV: "
-                         f"T_start must lie above it, got {t_start!r}")
     rates.check_range(t_end, c.T_SPHALERON, float(params.mass))
     common = dict(thermo=thermo, susceptibility=susceptibility, options=options, solver_options=solver_options)
     temperatures = np.geomspace(c.T_SPHALERON, t_end, n_save)
@@ -296,19 +304,10 @@ def make_chiral_map(params, rates, *, chiral: ChiralOptions | None = None, t_sta
     another mass must be rebuilt. ``gamma_c_temperature=None`` (γ_C drops at the standard run's max |Y_Δe|): that
     temperature is found by one standard solve here and held fixed (its derivative, the move of the arg-max, is not
     included)."""
-    from lta_jax.model.parameters import validate_parameters
     from lta_jax.solver.gradients import make_observable_map
     from lta_jax.solver.integrate import solve
 
-    chiral = ChiralOptions() if chiral is None else chiral
-    chiral.check()
-    validate_parameters(params)
-    if not (0 < t_end < c.T_SPHALERON):
-        raise ValueError(f"the chiral extension runs below T_sph = {c.T_SPHALERON} GeV: need 0 < T_end < T_sph, "
-                         f"got {t_end!r}")
-    if t_start is not None and not t_start > c.T_SPHALERON:
-        raise ValueError(f"the chiral extension starts from the standard state at T_sph = {c.T_SPHALERON} GeV: "
-                         f"T_start must lie above it, got {t_start!r}")
+    chiral = checked_chiral_input(params, chiral, t_start, t_end)
     if not (isinstance(n_save, int) and n_save >= 2):
         raise ValueError(f"n_save must be an integer ≥ 2, got {n_save!r}")
     solver_options = SolverOptions() if solver_options is None else solver_options

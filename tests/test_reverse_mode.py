@@ -231,6 +231,19 @@ def test_second_derivatives_are_refused_clearly(options, mode):
         jax.hessian(lambda a: jnp.sum(expm(a)))(jnp.eye(3))
 
 
+def test_forward_mode_on_a_reverse_mode_kvaerno5_map_is_refused_clearly():
+    """Kvaerno5 takes diffrax's adjoints, one mode per map: jax.jacfwd of a map made with mode="reverse" stops at
+    tracing with DerivativeModeError (it raised JAX's "can't apply forward-mode autodiff (jvp) to a custom_vjp
+    function"). (The converse, jax.grad of a mode="forward" map on an adaptive diffrax path, still ends in JAX's
+    while-loop error at transposition, where no hook of ours runs: docs/numerics.md.)"""
+    from lta_jax.solver.gradients import DerivativeModeError
+
+    fn = make_observable_map(FIG18, ProvisionalRates(), mode="reverse", t_start=1e3, t_end=100.0,
+                             solver_options=SolverOptions.kvaerno5())
+    with pytest.raises(DerivativeModeError, match="mode='forward'.*Kvaerno5|Kvaerno5.*mode='forward'"):
+        eqx.filter_jit(lambda m, t: jax.jacfwd(m)(t))(fn, THETA)
+
+
 def test_bad_derivative_requests_are_refused_clearly():
     with pytest.raises(ValueError, match="mode must be one of"):
         observables_and_jacobian(FIG18, ProvisionalRates(), mode="backward", t_start=1e3, t_end=50.0)

@@ -56,6 +56,11 @@ def vector_to_parameters(theta, like: ModelParameters) -> ModelParameters:
                            hierarchy=like.hierarchy, neutrino_data=like.neutrino_data, v0=like.v0)
 
 
+class DerivativeModeError(ValueError):
+    """A derivative was asked of an observable map in the mode it was not made for (``make_observable_map(...,
+    mode=...)``) on a method that supports only that mode per map (Kvaerno5: diffrax's adjoints)."""
+
+
 class ObservableMap(eqx.Module):
     """θ ↦ observables for a fixed :class:`~lta_jax.solver.setup.Setup` (rates, plasma models, options, temperature
     range) and fixed numerics. If the set-up's rate model is still expensive (``make_observable_map(...,
@@ -149,7 +154,17 @@ class ObservableMap(eqx.Module):
         theta = first_order_only(theta)
         if self.derivative_options is not None:
             return _adaptive_values(theta, fn=self)
-        return self.evaluate(theta)
+        try:
+            return self.evaluate(theta)
+        except TypeError as error:
+            # diffrax's RecursiveCheckpointAdjoint is a custom VJP: forward mode through it fails while tracing.
+            if "forward-mode autodiff" not in str(error):
+                raise
+            raise DerivativeModeError(
+                "this observable map was made with mode='reverse' on an adaptive diffrax solver "
+                f"({type(self.solver_options.solver).__name__}), whose checkpointed reverse-mode adjoint cannot be "
+                "differentiated forwards (jax.jvp, jax.jacfwd): make it with "
+                "mode='forward' for those, or use jax.grad/jax.vjp/jax.jacrev") from None
 
     def derivative_map(self) -> "ObservableMap":
         """The map whose derivative reverse mode returns for this one: itself, or (adaptive Magnus) the fixed grid of
@@ -417,6 +432,6 @@ def central_differences(fn: ObservableMap, theta, steps) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
-__all__ = ["PARAMETER_NAMES", "OBSERVABLE_NAMES", "JACOBIAN_MODES", "JacobianResult", "ObservableMap", "cheaper_mode",
+__all__ = ["PARAMETER_NAMES", "OBSERVABLE_NAMES", "DerivativeModeError", "JACOBIAN_MODES", "JacobianResult", "ObservableMap", "cheaper_mode",
            "ADAPTIVE_REVERSE_STEPS", "make_observable_map", "observables_and_jacobian", "value_and_gradient",
            "parameters_to_vector", "vector_to_parameters", "central_differences", "jacobian_table"]

@@ -3,6 +3,11 @@
 rate-uncertainty factors, and the compilation of the value and the value + gradient programs.
 
     python benchmarks/bench_gradients.py --repeats 7 --out benchmarks/results/gradients.json
+    python benchmarks/bench_gradients.py --chiral --repeats 3 --out benchmarks/results/gradients_chiral.json
+
+``--chiral``: instead, the chiral map (:func:`lta_jax.solver.chiral.make_chiral_map`: standard equations to T_sph,
+Kvaerno5 while the condensate acts, Magnus with R₀ held) at set (4.1), default chiral options, to 10 GeV: value, the
+7 × 6 Jacobian by forward mode, value + gradient of Y_L by reverse mode.
 
 Paths: the node grid of the optimiser (Magnus, 400 steps, T_sph and T_end nodes) and the adaptive Magnus default, at the
 README point (M = 1 GeV NH, computed rates) to T_end = 10 GeV. Every timing is the median of ``--repeats`` calls after
@@ -41,8 +46,11 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="provisional rates, T_end = 50 GeV, 2 repeats (a smoke run)")
+    ap.add_argument("--chiral", action="store_true", help="the chiral map instead (set (4.1), to 10 GeV)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
+    if args.chiral:
+        return _chiral(args)
 
     from lta_jax.model.parameters import ModelParameters
     from lta_jax.rates.computed import ComputedRates
@@ -90,6 +98,36 @@ def main(argv=None) -> None:
            "command": "python benchmarks/bench_gradients.py " + ("--quick" if args.quick else f"--repeats {repeats}"),
            "point": "M = 1 GeV NH (README point), T 1e3 -> " + f"{t_end:g} GeV", "results": results}
     emit(out, args.out)
+
+
+def _chiral(args) -> None:
+    from lta_jax.model.benchmark_points import SET_4_1
+    from lta_jax.rates.computed import ComputedRates
+    from lta_jax.rates.provisional import ProvisionalRates
+    from lta_jax.solver.chiral import make_chiral_map
+    from lta_jax.solver.gradients import parameters_to_vector
+
+    repeats = 2 if args.quick else args.repeats
+    rates = ProvisionalRates() if args.quick else ComputedRates.build()
+    t_end = 50.0 if args.quick else 10.0
+    theta = parameters_to_vector(SET_4_1)
+    fwd = make_chiral_map(SET_4_1, rates, t_start=1e3, t_end=t_end, mode="forward")
+    rev = make_chiral_map(SET_4_1, rates, t_start=1e3, t_end=t_end, mode="reverse")
+    value = eqx.filter_jit(lambda m, t: m(t))
+    grad = eqx.filter_jit(lambda m, t: jax.value_and_grad(lambda x: m(x)[1])(t))
+    jac_fwd = eqx.filter_jit(lambda m, t: (m(t), jax.jacfwd(m)(t)))
+    row = {"value": _timed(value, fwd, theta, repeats=repeats),
+           "value_and_jacobian_forward": _timed(jac_fwd, fwd, theta, repeats=repeats),
+           "value_and_grad_reverse": _timed(grad, rev, theta, repeats=repeats)}
+    base = row["value"]["median_ms"]
+    for key in row:
+        row[key]["ratio_to_value"] = row[key]["median_ms"] / base
+    print("chiral map: " + ", ".join(f"{k} {v['median_ms']:.0f} ms ({v['ratio_to_value']:.2f}x, first call "
+                                     f"{v['first_call_s']:.1f} s)" for k, v in row.items()), file=sys.stderr)
+    emit({"machine": machine(), "command": "python benchmarks/bench_gradients.py --chiral "
+          + ("--quick" if args.quick else f"--repeats {repeats}"),
+          "point": f"set (4.1), default chiral options, T 1e3 -> {t_end:g} GeV", "results": {"chiral map": row}},
+         args.out)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 same likelihood (the exact posterior by importance weights), in one run.
 
     python experiments/explore_vs_scan.py --out experiments/results/explore_vs_scan [--M 2] [--width 0.05]
-                                          [--scan-points 8192] [--budget 60000]
+                                          [--scan-points 8192] [--budget 60000] [--kernel nuts|hmc]
+                                          [--chains 4]
 
 Same observable map on both sides (fixed grid of 400 nodes, computed rates, T_end = 10 GeV, CP folding). For each:
 posterior median and 68 % interval of every parameter and of log10 |Y_L(10 GeV)|, effective samples (the scan:
@@ -37,6 +38,7 @@ def main(argv=None) -> None:
     ap.add_argument("--scan-points", type=int, default=8192)
     ap.add_argument("--budget", type=float, default=60000.0)
     ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--kernel", choices=("nuts", "hmc"), default="nuts")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -69,9 +71,11 @@ def main(argv=None) -> None:
 
     # --- the sampler ---------------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
-    run_dir = args.out / f"sampler_M{args.M:g}_W{args.width:g}"
+    tag = f"M{args.M:g}_W{args.width:g}" + ("" if args.kernel == "nuts" else f"_{args.kernel}")
+    tag += "" if args.chains == 4 else f"_C{args.chains}"
+    run_dir = args.out / f"sampler_{tag}"
     result = explore(args.M, bau_width=args.width, chains=args.chains, budget=args.budget, warmup=60, block=20,
-                     out=run_dir, rates=rates)
+                     out=run_dir, rates=rates, kernel=args.kernel)
     sampler_seconds = time.perf_counter() - t0
     s = result.summary
     sampled = {k: s["parameters"][k] for k in list(PARAMETERS) + ["log10_abs_Y_L_end"]}
@@ -88,7 +92,7 @@ def main(argv=None) -> None:
                        "quantiles_16_50_84": {k: [v["interval_68"][0], v["median"], v["interval_68"][1]]
                                               for k, v in sampled.items()}}}
     out["efficiency_ratio"] = out["sampler"]["ess_per_solve_equivalent"] / out["scan"]["ess_per_solve_equivalent"]
-    stem = f"explore_vs_scan_M{args.M:g}_W{args.width:g}"
+    stem = f"explore_vs_scan_{tag}"
     (args.out / f"{stem}.json").write_text(json.dumps(out, indent=1, allow_nan=False))
     lines = ["| quantity | scan median [16 %, 84 %] | sampler median [16 %, 84 %] | sampler R-hat |", "|---|---|---|---|"]
     for k in list(PARAMETERS) + ["log10_abs_Y_L_end"]:
@@ -121,7 +125,8 @@ def _plot(columns, w, ok, samples, args, path):
         ax.hist(y, bins=bins, density=True, histtype="step", lw=2, label="sampler draws")
         ax.set_xlabel(k)
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"posterior marginals, M = {args.M:g} GeV NH, large-LTA box, width {args.width:g} in ln Y_B",
+    fig.suptitle(f"posterior marginals, M = {args.M:g} GeV NH, large-LTA box, width {args.width:g} in ln Y_B, "
+                 f"{args.kernel.upper()}, {args.chains} chains",
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -297,7 +297,8 @@ def test_gradients_through_the_chiral_hold():
     """make_chiral_map: the chiral run (standard equations to T_sph, Kvaerno5 while the condensate acts, Magnus with R₀
     held below 23.9 GeV) as one pure function of θ. Its values equal solve_chiral's (same numerics); ⟨jax.grad, v⟩
     (reverse mode) equals the forward-mode jvp in a random direction (both differentiate the same discrete solves;
-    measured 5e-15 relative); and ∂Y_L/∂Re ω matches central differences of the map to 1e-4."""
+    measured 5e-15 relative); ∂Y_L/∂Re ω matches central differences of the map to 1e-4; vmap gives one row per
+    point."""
     from lta_jax.model.benchmark_points import FIG18
     from lta_jax.solver.chiral import CHIRAL_OBSERVABLE_NAMES, make_chiral_map, solve_chiral
     from lta_jax.solver.gradients import parameters_to_vector
@@ -313,6 +314,10 @@ def test_gradients_through_the_chiral_hold():
     values = np.asarray(eqx.filter_jit(lambda m, t: m(t))(forward, theta))
     for name in ("Y_L_end", "Y_De_end", "Y_Dmu_end", "Y_Dtau_end", "Y_R_end"):
         assert values[CHIRAL_OBSERVABLE_NAMES.index(name)] == pytest.approx(eager[name], rel=1e-7), name
+    shifted = theta.at[3].add(0.01)
+    batch = np.asarray(eqx.filter_jit(lambda m, t: jax.vmap(m)(t))(forward, jnp.stack([theta, shifted])))
+    np.testing.assert_allclose(batch[0], values, rtol=1e-9)  # vmap: one row per point
+    assert not np.allclose(batch[1], values, rtol=1e-6)
     y_l = lambda m: (lambda t: m(t)[1] * 1e6)  # noqa: E731
     v = jnp.asarray(np.random.default_rng(0).normal(size=6))
     by_reverse = float(eqx.filter_jit(lambda m, t: jax.grad(y_l(m))(t))(reverse, theta) @ v)

@@ -42,6 +42,13 @@ def _timed(fn, *args, repeats: int):
     return {"median_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times), "first_call_s": first}
 
 
+def _add_ratios(row: dict) -> None:
+    """Every timing of ``row`` as a multiple of the value's median (same run)."""
+    base = row["value"]["median_ms"]
+    for timing in row.values():
+        timing["ratio_to_value"] = timing["median_ms"] / base
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
@@ -80,9 +87,7 @@ def main(argv=None) -> None:
         row["value_and_grad_reverse_30_parameters"] = _timed(grad, rev, theta_30, repeats=repeats)
         row["value_and_jacobian_forward"] = _timed(jac_fwd, fwd, theta, repeats=repeats)
         row["value_and_jacobian_reverse"] = _timed(jac_rev, rev, theta, repeats=repeats)
-        base = row["value"]["median_ms"]
-        for key in list(row):
-            row[key]["ratio_to_value"] = row[key]["median_ms"] / base
+        _add_ratios(row)
         row["gradient_30_over_6"] = (row["value_and_grad_reverse_30_parameters"]["median_ms"]
                                      / row["value_and_grad_reverse"]["median_ms"])
         row["auto_6x6_picks"] = "forward"
@@ -119,9 +124,7 @@ def _chiral(args) -> None:
     row = {"value": _timed(value, fwd, theta, repeats=repeats),
            "value_and_jacobian_forward": _timed(jac_fwd, fwd, theta, repeats=repeats),
            "value_and_grad_reverse": _timed(grad, rev, theta, repeats=repeats)}
-    base = row["value"]["median_ms"]
-    for key in row:
-        row[key]["ratio_to_value"] = row[key]["median_ms"] / base
+    _add_ratios(row)
     print("chiral map: " + ", ".join(f"{k} {v['median_ms']:.0f} ms ({v['ratio_to_value']:.2f}x, first call "
                                      f"{v['first_call_s']:.1f} s)" for k, v in row.items()), file=sys.stderr)
     emit({"machine": machine(), "command": "python benchmarks/bench_gradients.py --chiral "

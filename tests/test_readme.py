@@ -1,6 +1,5 @@
 """The README's Python examples run as a new user would paste them (in order, one namespace, a fresh interpreter)."""
 
-import os
 import pathlib
 import re
 import subprocess
@@ -24,6 +23,6 @@ def test_readme_python_blocks_run(tmp_path):
                       "assert abs(g[1] - grad[1]) <= 1e-6 * abs(grad[1])\n"
                       "print('README blocks ran')\n")
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=README.parent,
-                         env={**os.environ}, timeout=1200)
+                         timeout=1200)
     assert run.returncode == 0, run.stderr[-4000:]
     assert "README blocks ran" in run.stdout

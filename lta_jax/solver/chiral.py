@@ -274,7 +274,7 @@ class ChiralMap(eqx.Module):
     def __call__(self, theta):
         from lta_jax.solver.integrate import solve_arrays
         from lta_jax.solver.magnus import first_order_only
-        from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
+        from lta_jax.solver.observables import baryon_asymmetry_simple, nan_unless, soft_max_abs
 
         theta = first_order_only(theta)  # second derivatives: a clear SecondDerivativeError (solver.magnus)
         std = self.standard
@@ -288,8 +288,7 @@ class ChiralMap(eqx.Module):
         values = jnp.stack([baryon_asymmetry_simple(raw.state_sph), jnp.sum(x_end[:3]), x_end[0], x_end[1], x_end[2],
                             x_end[11], soft_max_abs(states[:, 0], self.power)])
         ok = (raw.result == diffrax.RESULTS.successful) & (result == diffrax.RESULTS.successful)
-        # A factor, not a select: reverse mode carries the NaN of a failed solve into the gradient too.
-        return values * jnp.where(ok, 1.0, jnp.nan)
+        return nan_unless(ok, values)  # NaN in values and in derivatives of both modes
 
 
 def make_chiral_map(params, rates, *, chiral: ChiralOptions | None = None, t_start: float | None = None,

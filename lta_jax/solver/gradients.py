@@ -27,7 +27,7 @@ from lta_jax.model import constants as c
 from lta_jax.kinetics.averaged import GeneratorBasis, KineticOptions, initial_state, kinetic_generator
 from lta_jax.rates.interpolated import InterpolatedRates
 from lta_jax.solver.magnus import error_density, first_order_only, held_fixed, node_states, placed_nodes
-from lta_jax.solver.observables import baryon_asymmetry_simple, soft_max_abs
+from lta_jax.solver.observables import baryon_asymmetry_simple, nan_unless, soft_max_abs
 from lta_jax.model.parameters import ModelParameters
 from lta_jax.rates.base import RateModel
 from lta_jax.solver.integrate import solve_arrays
@@ -237,10 +237,7 @@ def _adaptive_values_jvp(primals, tangents, *, fn):
         return values, jnp.zeros_like(values)
     surrogate = fn.derivative_map()
     _, derivative = jax.jvp(lambda t: surrogate.evaluate(t, on_nodes=False), (theta,), (tangent,))
-    # A factor, not a select: the tangent must stay linear so that reverse mode (JAX's transpose of this rule) carries
-    # the NaN of a failed solve into the cotangent; a select against a NaN constant transposes to a zero.
-    failed = jnp.where(jnp.all(jnp.isfinite(values)), 1.0, jnp.nan)
-    return values, derivative * failed
+    return values, nan_unless(jnp.all(jnp.isfinite(values)), derivative)  # reverse mode transposes the factor too
 
 
 def make_observable_map(

@@ -178,6 +178,13 @@ def max_abs_electron_asymmetry(temperatures, states, t_max: float | None = c.T_S
     return float(y_e[idx]), float(t[idx])
 
 
+def nan_unless(ok, values):
+    """``values`` where the solve succeeded (``ok``), NaN otherwise — as a factor (1 or NaN), not a select: a select
+    against a NaN constant transposes to a zero cotangent, so reverse mode would return a zero gradient for a failed
+    solve; the factor carries the NaN into derivatives of both modes."""
+    return values * jnp.where(ok, 1.0, jnp.nan)
+
+
 def soft_max_abs(values, power: float = 64.0):
     """Smooth surrogate of max |v| for differentiation: the p-norm ‖v‖_p = (Σ |v_i|^p)^{1/p}, computed in log space.
 
